@@ -1,0 +1,88 @@
+"""notify: deliver notifications to any channel, durably.
+
+The public API lives here; everything in modules starting with ``_`` is private.
+Plugin authors need :mod:`notify_core.hookspecs` and the classes re-exported below.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
+
+from ._channel import Channel, Rate, RetryPolicy
+from ._config import Config, find_config, load_config, parse_config
+from ._convert import message_from_dict, message_from_json, message_to_dict, message_to_json
+from ._dispatch import DeliveryResult
+from ._duration import parse_duration
+from ._errors import (
+    ConfigError,
+    InvalidTarget,
+    NotifyError,
+    PayloadError,
+    StoreError,
+    TemplateError,
+    UnknownProvider,
+)
+from ._http import generic_outcome, http_send
+from ._masking import Masker, mask_value, url_secrets
+from ._models import Action, Field, Message, Severity
+from ._notifier import Notifier, PlannedDelivery, SendResult, adhoc_channel
+from ._plugins import ENTRY_POINT_GROUP, BLOCK_ENV, InstalledProvider, Providers
+from ._provider import Outcome, Payload, ProviderSpec, SendContext, Target
+from ._template import placeholders, render
+from .hookspecs import HOOK_API_VERSION, hookimpl
+
+try:
+    __version__ = _version("notify-core")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"
+
+__all__ = [
+    "BLOCK_ENV",
+    "ENTRY_POINT_GROUP",
+    "HOOK_API_VERSION",
+    "Action",
+    "Channel",
+    "Config",
+    "ConfigError",
+    "DeliveryResult",
+    "Field",
+    "InstalledProvider",
+    "InvalidTarget",
+    "Masker",
+    "Message",
+    "Notifier",
+    "NotifyError",
+    "Outcome",
+    "Payload",
+    "PayloadError",
+    "PlannedDelivery",
+    "ProviderSpec",
+    "Providers",
+    "Rate",
+    "RetryPolicy",
+    "SendContext",
+    "SendResult",
+    "Severity",
+    "StoreError",
+    "Target",
+    "TemplateError",
+    "UnknownProvider",
+    "__version__",
+    "adhoc_channel",
+    "find_config",
+    "generic_outcome",
+    "hookimpl",
+    "http_send",
+    "load_config",
+    "mask_value",
+    "message_from_dict",
+    "message_from_json",
+    "message_to_dict",
+    "message_to_json",
+    "parse_config",
+    "parse_duration",
+    "placeholders",
+    "render",
+    "url_secrets",
+]

@@ -1,0 +1,58 @@
+"""The ``notify`` command line.
+
+Errors are one line on stderr and exit 2 (usage or configuration) or 1 (something
+failed); ``--debug`` shows the traceback. Commands live in modules named for what
+they do and register themselves on :data:`app`.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import typer
+
+from .._errors import NotifyError
+from ._common import app, state
+from . import _send, _info, _worker  # noqa: F401  (they register their commands)
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``notify`` console script."""
+    args = sys.argv[1:] if argv is None else argv
+    state.debug = "--debug" in args
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=args, prog_name="notify", standalone_mode=False)
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        print("notify: interrupted", file=sys.stderr)
+        return 130
+    except typer.TyperException as exc:  # usage errors: bad option, missing value, …
+        ctx = getattr(exc, "ctx", None)
+        where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        print(f"notify: error: {exc.format_message()}{where}", file=sys.stderr)
+        return EXIT_USAGE
+    except NotifyError as exc:
+        if state.debug:
+            traceback.print_exc()
+        print(f"notify: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("notify: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if state.debug:
+            traceback.print_exc()
+        print(f"notify: internal error: {type(exc).__name__}: {exc} "
+              "(rerun with --debug for the traceback)", file=sys.stderr)
+        return EXIT_FAILED
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

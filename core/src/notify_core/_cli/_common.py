@@ -1,0 +1,85 @@
+"""What every command shares: the app, global flags, loading a notifier, JSON output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import attrs
+import typer
+
+from .._config import find_config, load_config
+from .._errors import ConfigError
+from .._notifier import Notifier
+from .._plugins import Providers
+
+
+@attrs.define
+class _State:
+    debug: bool = False
+
+
+state = _State()
+
+app = typer.Typer(
+    name="notify",
+    help="Deliver notifications to Slack, Teams, PagerDuty, webhooks and plugin channels.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if not value:
+        return
+    from importlib.metadata import version
+
+    typer.echo(f"notify-core {version('notify-core')}")
+    for name, provider in Providers.discover().installed.items():
+        typer.echo(f"{provider.distribution or name} {provider.version}  (provider {name})")
+    raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the versions of the core and plugins.")
+                       ] = False,
+) -> None:
+    """notify: one command for every notification channel.
+
+    Configuration is read from --config, $NOTIFY_CONFIG, or ./notify.toml.
+    Exit codes: 0 all delivered, 1 something failed or is still pending, 2 usage or
+    configuration error.
+    """
+    state.debug = debug
+
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c",
+                      help="Configuration file (default: $NOTIFY_CONFIG, ./notify.toml).")]
+DbOpt = Annotated[Path | None, typer.Option("--db",
+                  help="SQLite store (default: $NOTIFY_DB, [notify].db, ./notify.db).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def load_notifier(config: Path | None, db: Path | None, *, required: bool = True,
+                  **kwargs: Any) -> Notifier:
+    """A notifier from the configuration, or one without channels when none is needed."""
+    providers = Providers.discover()
+    found = find_config(config)
+    if found is None:
+        if required:
+            raise ConfigError("no configuration: pass --config, set NOTIFY_CONFIG, "
+                              "or create ./notify.toml")
+        return Notifier(db=db, providers=providers, **kwargs)
+    return Notifier(config=load_config(found, providers), db=db, providers=providers, **kwargs)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")

@@ -1,0 +1,135 @@
+"""``notify send``: one message, now, to configured channels or an ad hoc URL."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import attrs
+import typer
+
+from .._errors import NotifyError
+from .._models import Action, Field, Message, Severity
+from .._notifier import SendResult, adhoc_channel
+from ._common import ConfigOpt, DbOpt, JsonOpt, app, load_notifier, print_json
+
+
+class UsageError(NotifyError):
+    """A malformed option value; the CLI prints it and exits 2."""
+
+
+def parse_pair(value: str, option: str, what: str) -> tuple[str, str]:
+    """``KEY=VALUE`` (the value may contain ``=``); a clear error otherwise."""
+    key, sep, rest = value.partition("=")
+    if not sep or not key.strip():
+        raise UsageError(f"{option} {value!r}: expected {what}")
+    return key.strip(), rest
+
+
+def parse_action(value: str) -> Action:
+    label, url = parse_pair(value, "--action", "LABEL=URL")
+    url = url.strip()
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(f"--action {value!r}: the URL must start with http:// or https://")
+    return Action(label, url)
+
+
+@app.command(no_args_is_help=False)
+def send(
+    title: Annotated[str | None, typer.Option("--title", "-t", help="The headline.")] = None,
+    body: Annotated[str, typer.Option("--body", "-b", help="Text; '-' reads stdin.")] = "",
+    event: Annotated[str, typer.Option(help="Event name, used for routing.")] = "",
+    severity: Annotated[str, typer.Option("--severity", "-s",
+                                          help="info, warning, error or critical.")] = "info",
+    field: Annotated[list[str] | None, typer.Option("--field", "-f",
+                     help="KEY=VALUE shown with the message (repeatable).")] = None,
+    action: Annotated[list[str] | None, typer.Option("--action", "-a",
+                      help="LABEL=URL button (repeatable).")] = None,
+    dedup_key: Annotated[str | None, typer.Option(help="Identifies repeats of one alert.")
+                         ] = None,
+    to: Annotated[list[str] | None, typer.Option("--to",
+                  help="Channel name (repeatable); default: route by --event.")] = None,
+    url: Annotated[str | None, typer.Option(help="Send to this URL, no configuration needed.")
+                   ] = None,
+    provider: Annotated[str | None, typer.Option(help="Provider of --url (default: inferred).")
+                        ] = None,
+    tenant: Annotated[str | None, typer.Option(help="Tenant whose channels to use.")] = None,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run",
+                       help="Print the payloads, masked; send and store nothing.")] = False,
+    json_out: JsonOpt = False,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for final outcomes; what "
+                    "still waits for a retry stays queued for `notify worker`. 0 only queues.")
+                    ] = 30.0,
+) -> int:
+    """Send one notification.
+
+    Example: notify send -t "Backup done" -b "42 GB in 3 min" --to ops
+
+    Example: notify send --url https://example.com/hook --provider webhook -t "Deployed"
+    """
+    if title is None:
+        raise UsageError("send: --title/-t is required")
+    if body == "-":
+        body = sys.stdin.read()
+    try:
+        level = Severity.parse(severity)
+    except ValueError as exc:
+        raise UsageError(f"--severity: {exc}") from None
+    if wait < 0:
+        raise UsageError("--wait: must not be negative")
+    fields = [Field(*parse_pair(f, "--field", "KEY=VALUE")) for f in field or ()]
+    message = Message(title=title, body=body, event=event, severity=level, fields=fields,
+                      actions=[parse_action(a) for a in action or ()], dedup_key=dedup_key)
+    notifier = load_notifier(config, db, required=url is None)
+    with notifier:
+        targets: list[str] | None = list(to) if to else None
+        if url is not None:
+            if to:
+                raise UsageError("--url and --to cannot be combined")
+            name = provider or notifier.providers.infer(url)
+            notifier.providers.spec(name)
+            targets = None
+            channel = adhoc_channel(url, name)
+            route: list = [channel]
+        else:
+            if provider:
+                raise UsageError("--provider goes with --url")
+            route = targets or []
+        if dry_run:
+            planned = notifier.plan(message, route or None, tenant)
+            if not planned:
+                raise UsageError(_nothing_routed(message))
+            print_json([attrs.asdict(p) for p in planned])
+            return 0
+        if not route and not notifier.route(message, None, tenant):
+            raise UsageError(_nothing_routed(message))
+        result = notifier.send(message, route or None, tenant=tenant, wait=wait)
+    _report(result, json_out, queued_ok=wait == 0)
+    if wait == 0:
+        return 0
+    return 0 if result.ok else 1
+
+
+def _nothing_routed(message: Message) -> str:
+    return (f"no channel takes event {message.event or '(none)'!r} at severity "
+            f"{message.severity.value}; name channels with --to or check their `events`")
+
+
+def _report(result: SendResult, as_json: bool, *, queued_ok: bool) -> None:
+    if as_json:
+        print_json({
+            "message_id": result.message_id,
+            "ok": result.ok,
+            "deliveries": [attrs.asdict(d) for d in result.deliveries],
+        })
+        return
+    for d in result.deliveries:
+        name = f"{d.tenant}/{d.channel}" if d.tenant else d.channel
+        tries = f"{d.attempts} attempt{'s' if d.attempts != 1 else ''}"
+        detail = d.reason if d.status != "delivered" else (
+            f"HTTP {d.http_status}" if d.http_status else "")
+        if d.status == "pending" and d.attempts:
+            detail = f"will retry (queued for `notify worker`): {d.reason}"
+        typer.echo(f"{d.status:<9} {name}  {d.provider}  {tries}  {detail}  [{d.id}]".rstrip())

@@ -1,0 +1,337 @@
+"""Configuration: TOML in, validated channels and templates out.
+
+Every error names the file and the key path (``notify.toml: channels.ops.rate.per_second:
+expected a number, got 'fast'``) because the person reading it is editing that file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ._channel import Channel, Rate, RetryPolicy
+from ._duration import parse_duration
+from ._errors import ConfigError, NotifyError
+from ._models import Severity
+from ._template import EventTemplate
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+CONFIG_ENV = "NOTIFY_CONFIG"
+DB_ENV = "NOTIFY_DB"
+DEFAULT_CONFIG = "notify.toml"
+DEFAULT_DB = "notify.db"
+
+CORE_CHANNEL_KEYS = frozenset(
+    {
+        "provider", "url", "events", "min_severity", "rate", "retry", "timeout",
+        "settings", "enabled", "cooldown", "verify_tls", "description",
+    }
+)  # fmt: skip
+_NOTIFY_KEYS = frozenset({"db", "concurrency", "wait", "auto_disable_after", "lease"})
+_TEMPLATE_KEYS = frozenset({"title", "body", "severity", "fields", "actions", "dedup_key", "tags"})
+_ENV_REF = re.compile(r"\$\$|\$\{([^}]*)\}")
+_CHANNEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+
+
+@attrs.frozen(kw_only=True)
+class Config:
+    """A loaded configuration. Channels of a tenant live in ``tenants``."""
+
+    source: str = "<memory>"
+    db: str | None = None
+    channels: tuple[Channel, ...] = ()
+    tenants: Mapping[str, tuple[Channel, ...]] = attrs.field(factory=dict)
+    templates: Mapping[str, EventTemplate] = attrs.field(factory=dict)
+    concurrency: int = 32
+    wait: float = 30.0
+    auto_disable_after: int = 10
+    lease: float = 60.0
+
+    def all_channels(self) -> list[Channel]:
+        out = list(self.channels)
+        for channels in self.tenants.values():
+            out.extend(channels)
+        return out
+
+
+def find_config(explicit: str | os.PathLike[str] | None = None,
+                env: Mapping[str, str] | None = None) -> Path | None:
+    """``--config``, then ``$NOTIFY_CONFIG``, then ``./notify.toml``; None if none applies."""
+    env = os.environ if env is None else env
+    if explicit:
+        return Path(explicit)
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV])
+    default = Path(DEFAULT_CONFIG)
+    return default if default.exists() else None
+
+
+def load_config(path: str | os.PathLike[str], providers: Any,
+                env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate a TOML file; raises ConfigError naming the file and key."""
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("configuration file not found", source=source) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read configuration: {exc}", source=source) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML: {exc}", source=source) from None
+    return parse_config(data, providers, source=source, env=env)
+
+
+def parse_config(data: Mapping[str, Any], providers: Any, *, source: str = "<memory>",
+                 env: Mapping[str, str] | None = None) -> Config:
+    """Validate already-parsed TOML data (``providers`` is a :class:`Providers`)."""
+    reader = _Reader(source, os.environ if env is None else env, providers)
+    return reader.config(data)
+
+
+class _Reader:
+    def __init__(self, source: str, env: Mapping[str, str], providers: Any) -> None:
+        self.source = source
+        self.env = env
+        self.providers = providers
+
+    def error(self, path: str, message: str) -> ConfigError:
+        return ConfigError(message, source=self.source, path=path)
+
+    # -- scalars -------------------------------------------------------------------
+
+    def interpolate(self, value: str, path: str) -> str:
+        def replace(match: re.Match[str]) -> str:
+            if match.group(0) == "$$":
+                return "$"
+            name = match.group(1)
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                raise self.error(path, f"invalid environment reference ${{{name}}}")
+            if name not in self.env:
+                raise self.error(path, f"environment variable {name} is not set")
+            return self.env[name]
+
+        return _ENV_REF.sub(replace, value) if "$" in value else value
+
+    def deep(self, value: Any, path: str) -> Any:
+        if isinstance(value, str):
+            return self.interpolate(value, path)
+        if isinstance(value, Mapping):
+            return {k: self.deep(v, f"{path}.{k}") for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.deep(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return value
+
+    def table(self, value: Any, path: str) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise self.error(path, f"expected a table, got {_show(value)}")
+        return value
+
+    def string(self, value: Any, path: str) -> str:
+        if not isinstance(value, str):
+            raise self.error(path, f"expected a string, got {_show(value)}")
+        return self.interpolate(value, path)
+
+    def number(self, value: Any, path: str, *, minimum: float | None = None,
+               above: float | None = None) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.error(path, f"expected a number, got {_show(value)}")
+        if minimum is not None and value < minimum:
+            raise self.error(path, f"must be at least {minimum:g}, got {value!r}")
+        if above is not None and not value > above:
+            raise self.error(path, f"must be greater than {above:g}, got {value!r}")
+        return float(value)
+
+    def integer(self, value: Any, path: str, *, minimum: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.error(path, f"expected a whole number, got {_show(value)}")
+        if value < minimum:
+            raise self.error(path, f"must be at least {minimum}, got {value!r}")
+        return value
+
+    def boolean(self, value: Any, path: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.error(path, f"expected true or false, got {_show(value)}")
+        return value
+
+    def strings(self, value: Any, path: str) -> tuple[str, ...]:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            raise self.error(path, f"expected a list of strings, got {_show(value)}")
+        return tuple(self.string(v, f"{path}[{i}]") for i, v in enumerate(value))
+
+    def duration(self, value: Any, path: str) -> float:
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            raise self.error(path, str(exc)) from None
+
+    def severity(self, value: Any, path: str) -> Severity:
+        try:
+            return Severity.parse(self.string(value, path))
+        except ValueError as exc:
+            raise self.error(path, str(exc)) from None
+
+    def unknown(self, table: Mapping[str, Any], allowed: frozenset[str] | set[str],
+                path: str) -> None:
+        for key in table:
+            if key not in allowed:
+                import difflib
+
+                close = difflib.get_close_matches(key, sorted(allowed), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                known = ", ".join(sorted(allowed))
+                raise self.error(f"{path}.{key}" if path else key,
+                                 f"unknown key{hint}; known keys: {known}")
+
+    # -- structure -----------------------------------------------------------------
+
+    def config(self, data: Mapping[str, Any]) -> Config:
+        self.unknown(data, {"notify", "channels", "events", "tenants"}, "")
+        core = self.table(data.get("notify", {}), "notify")
+        self.unknown(core, _NOTIFY_KEYS, "notify")
+        kwargs: dict[str, Any] = {}
+        if "db" in core:
+            kwargs["db"] = self.string(core["db"], "notify.db")
+        if "concurrency" in core:
+            kwargs["concurrency"] = self.integer(core["concurrency"], "notify.concurrency",
+                                                 minimum=1)
+        if "wait" in core:
+            kwargs["wait"] = self.duration(core["wait"], "notify.wait")
+        if "auto_disable_after" in core:
+            kwargs["auto_disable_after"] = self.integer(
+                core["auto_disable_after"], "notify.auto_disable_after", minimum=1)
+        if "lease" in core:
+            kwargs["lease"] = self.duration(core["lease"], "notify.lease")
+        channels = self.channels(data.get("channels", {}), "channels", tenant=None)
+        tenants: dict[str, tuple[Channel, ...]] = {}
+        for name, tenant in self.table(data.get("tenants", {}), "tenants").items():
+            tpath = f"tenants.{name}"
+            tenant = self.table(tenant, tpath)
+            self.unknown(tenant, {"channels"}, tpath)
+            tenants[name] = self.channels(tenant.get("channels", {}), f"{tpath}.channels",
+                                          tenant=name)
+        templates = {
+            event: self.template(event, spec)
+            for event, spec in self.table(data.get("events", {}), "events").items()
+        }
+        return Config(source=self.source, channels=channels, tenants=tenants,
+                      templates=templates, **kwargs)
+
+    def channels(self, value: Any, path: str, *, tenant: str | None) -> tuple[Channel, ...]:
+        table = self.table(value, path)
+        return tuple(self.channel(name, spec, f"{path}.{name}", tenant)
+                     for name, spec in table.items())
+
+    def channel(self, name: str, value: Any, path: str, tenant: str | None) -> Channel:
+        if not _CHANNEL_NAME.match(name):
+            raise self.error(path, "channel names use letters, digits, '-', '_' and '.'")
+        table = self.table(value, path)
+        if "provider" not in table:
+            raise self.error(f"{path}.provider", "missing (every channel names its provider)")
+        provider = self.string(table["provider"], f"{path}.provider")
+        try:
+            spec = self.providers.spec(provider)
+        except NotifyError as exc:
+            raise self.error(f"{path}.provider", str(exc)) from None
+        self.unknown(table, CORE_CHANNEL_KEYS | set(spec.channel_keys), path)
+        kw: dict[str, Any] = {"name": name, "provider": provider, "tenant": tenant}
+        if "url" in table:
+            kw["url"] = self.string(table["url"], f"{path}.url")
+        elif spec.requires_url:
+            raise self.error(f"{path}.url", f"missing (a {provider} channel needs a url)")
+        kw["options"] = {k: self.deep(table[k], f"{path}.{k}")
+                         for k in spec.channel_keys if k in table}
+        if "settings" in table:
+            kw["settings"] = self.deep(self.table(table["settings"], f"{path}.settings"),
+                                       f"{path}.settings")
+        if "events" in table:
+            kw["events"] = self.strings(table["events"], f"{path}.events")
+        if "min_severity" in table:
+            kw["min_severity"] = self.severity(table["min_severity"], f"{path}.min_severity")
+        if "rate" in table:
+            kw["rate"] = self.rate(table["rate"], f"{path}.rate")
+        if "retry" in table:
+            kw["retry"] = self.retry(table["retry"], f"{path}.retry")
+        if "timeout" in table:
+            kw["timeout"] = self.number(table["timeout"], f"{path}.timeout", above=0)
+        if "enabled" in table:
+            kw["enabled"] = self.boolean(table["enabled"], f"{path}.enabled")
+        if "verify_tls" in table:
+            kw["verify_tls"] = self.boolean(table["verify_tls"], f"{path}.verify_tls")
+        if "cooldown" in table:
+            kw["cooldown"] = self.duration(table["cooldown"], f"{path}.cooldown")
+        if "description" in table:
+            self.string(table["description"], f"{path}.description")
+        return Channel(**kw)
+
+    def rate(self, value: Any, path: str) -> Rate:
+        table = self.table(value, path)
+        self.unknown(table, {"per_second", "per_minute", "burst"}, path)
+        if "per_second" in table:
+            per_second = self.number(table["per_second"], f"{path}.per_second", above=0)
+        elif "per_minute" in table:
+            per_second = self.number(table["per_minute"], f"{path}.per_minute", above=0) / 60
+        else:
+            raise self.error(f"{path}.per_second", "missing (or give per_minute)")
+        burst = self.integer(table.get("burst", 1), f"{path}.burst", minimum=1)
+        return Rate(per_second=per_second, burst=burst)
+
+    def retry(self, value: Any, path: str) -> RetryPolicy:
+        table = self.table(value, path)
+        self.unknown(table, {"attempts", "backoff", "max_delay"}, path)
+        kw: dict[str, Any] = {}
+        if "attempts" in table:
+            kw["attempts"] = self.integer(table["attempts"], f"{path}.attempts", minimum=1)
+        if "backoff" in table:
+            kw["backoff"] = self.number(table["backoff"], f"{path}.backoff", minimum=0)
+        if "max_delay" in table:
+            kw["max_delay"] = self.duration(table["max_delay"], f"{path}.max_delay")
+        return RetryPolicy(**kw)
+
+    def template(self, event: str, value: Any) -> EventTemplate:
+        path = f"events.{event}"
+        table = self.table(value, path)
+        self.unknown(table, _TEMPLATE_KEYS, path)
+        kw: dict[str, Any] = {"event": event}
+        for key in ("title", "body", "dedup_key"):
+            if key in table:
+                kw[key] = self.string(table[key], f"{path}.{key}")
+        if "severity" in table:
+            kw["severity"] = self.severity(table["severity"], f"{path}.severity")
+        for key in ("fields", "actions"):
+            if key in table:
+                pairs = self.table(table[key], f"{path}.{key}")
+                kw[key] = tuple((str(k), self.string(v, f"{path}.{key}.{k}"))
+                                for k, v in pairs.items())
+        if "tags" in table:
+            kw["tags"] = self.strings(table["tags"], f"{path}.tags")
+        template = EventTemplate(**kw)
+        try:
+            template.check()
+        except NotifyError as exc:
+            raise self.error(path, str(exc)) from None
+        return template
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)

@@ -1,0 +1,22 @@
+"""Human durations (``30s``, ``5m``, ``2h``, ``7d``) as seconds."""
+
+from __future__ import annotations
+
+import re
+
+_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*\Z", re.IGNORECASE)
+
+
+def parse_duration(value: str | float | int) -> float:
+    """Seconds in ``value``; raises ValueError with the accepted forms."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a duration like 30s, 5m, 2h or 7d, got {value!r}")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError(f"a duration cannot be negative, got {value!r}")
+        return float(value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"expected a duration like 30s, 5m, 2h or 7d, got {value!r}")
+    return float(match.group(1)) * _UNITS[match.group(2).lower()]

@@ -1,0 +1,97 @@
+"""Secret masking: the one place that decides what a secret looks like on screen.
+
+Masking is by value: every string known to be secret for a channel (a token path
+segment, a ``sig`` query value, a routing key, an auth header) is replaced wherever it
+appears, so a secret echoed back in a provider's error text is caught as surely as
+the URL we built. What is secret is said by the plugin (:class:`Target.secrets`), by
+the provider's declared secret keys, and by a conservative URL heuristic.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+_SECRET_KEY = re.compile(
+    r"(secret|token|password|passwd|api[_-]?key|routing[_-]?key|authorization|signature|sig)$",
+    re.IGNORECASE,
+)
+_MIN_SECRET = 6
+
+
+def mask_value(secret: str) -> str:
+    """The shown form of one secret: never the whole of it, a short tail when long."""
+    if len(secret) >= 20:
+        return "****" + secret[-4:]
+    return "****"
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether a settings or header name conventionally holds a secret."""
+    return bool(_SECRET_KEY.search(key.replace("-", "_")))
+
+
+def url_secrets(url: str) -> tuple[str, ...]:
+    """Parts of a URL that are probably credentials, for URLs no plugin described better.
+
+    Query values and a password are always secret; a path segment is when it is long
+    and looks random (mixes letters and digits), which is how webhook tokens look.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return (url,) if len(url) >= _MIN_SECRET else ()
+    found: list[str] = []
+    if parts.password:
+        found.append(parts.password)
+    for _, value in parse_qsl(parts.query, keep_blank_values=False):
+        if len(value) >= 4:
+            found.append(value)
+    for segment in parts.path.split("/"):
+        has_digit = any(c.isdigit() for c in segment)
+        has_alpha = any(c.isalpha() for c in segment)
+        if (len(segment) >= 16 and has_digit and has_alpha) or len(segment) >= 32:
+            found.append(segment)
+    return tuple(found)
+
+
+class Masker:
+    """Replaces known secrets in text and in JSON-like data."""
+
+    __slots__ = ("_pattern", "_secrets")
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        unique = {s for s in secrets if s and len(s) >= 4}
+        self._secrets = tuple(sorted(unique, key=len, reverse=True))
+        self._pattern = (
+            re.compile("|".join(re.escape(s) for s in self._secrets)) if self._secrets else None
+        )
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return self._secrets
+
+    def __add__(self, other: Masker) -> Masker:
+        return Masker(self._secrets + other._secrets)
+
+    def text(self, value: str) -> str:
+        if self._pattern is None or not value:
+            return value
+        return self._pattern.sub(lambda m: mask_value(m.group(0)), value)
+
+    def data(self, value: Any, *, key: str = "") -> Any:
+        """Mask strings anywhere in nested data; values under secret-looking keys entirely."""
+        if isinstance(value, str):
+            if key and is_secret_key(key) and value:
+                return mask_value(value)
+            return self.text(value)
+        if isinstance(value, Mapping):
+            return {k: self.data(v, key=str(k)) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.data(v) for v in value]
+        return value
+
+    def __repr__(self) -> str:
+        return f"<Masker of {len(self._secrets)} secrets>"

@@ -1,0 +1,432 @@
+"""The library API: ``Notifier``, the one object callers and the CLI talk to."""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import json
+import os
+import secrets
+import socket
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+import attrs
+import httpx
+
+from ._channel import Channel
+from ._config import DB_ENV, DEFAULT_DB, Config, find_config, load_config
+from ._convert import message_from_json, message_to_json
+from ._dispatch import DeliveryResult, Dispatcher, Job, payload_record
+from ._errors import ConfigError, InvalidTarget, NotifyError
+from ._masking import Masker
+from ._models import Message, Severity
+from ._plugins import Providers
+from ._provider import Target
+from ._store import DeliveryRow, NewDelivery, Store, new_id
+from ._template import default_message
+from ._transport import Clients
+
+ADHOC_PREFIX = "adhoc:"
+
+
+@attrs.frozen
+class SendResult:
+    """What became of one message: a result per channel it was routed to."""
+
+    message_id: str
+    deliveries: tuple[DeliveryResult, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when every delivery was delivered (or deliberately skipped)."""
+        return bool(self.deliveries) and all(d.ok for d in self.deliveries)
+
+    def by_status(self, status: str) -> list[DeliveryResult]:
+        return [d for d in self.deliveries if d.status == status]
+
+
+@attrs.frozen
+class PlannedDelivery:
+    """What ``--dry-run`` shows: where a message would go and the masked payload."""
+
+    channel: str
+    tenant: str | None
+    provider: str
+    target: str
+    payload: Mapping[str, Any]
+    skip: str | None = None
+
+
+@attrs.frozen
+class _Prepared:
+    channel: Channel
+    target: Target
+    masker: Masker
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _falsy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("0", "false", "no", "off")
+
+
+class Notifier:
+    """Sends messages to channels through the durable outbox.
+
+    ``send``/``emit`` write one delivery per routed channel to the store *before*
+    sending, attempt them at once, and wait up to ``wait`` seconds for final
+    outcomes; what still waits for a retry then stays queued for ``notify worker``.
+    Use it as a context manager (sync or async) so clients and the store are closed.
+    """
+
+    def __init__(
+        self,
+        channels: Iterable[Channel] = (),
+        *,
+        config: Config | None = None,
+        db: str | os.PathLike[str] | None = None,
+        providers: Providers | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        reroute: Mapping[str, str] | None = None,
+        wait: float | None = None,
+        concurrency: int | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.env = os.environ if env is None else env
+        self.providers = providers or Providers.discover(self.env)
+        base = config or Config()
+        self.config = attrs.evolve(base, channels=(*base.channels, *channels))
+        self.db_path = str(db or self.env.get(DB_ENV) or self.config.db or DEFAULT_DB)
+        self.wait = self.config.wait if wait is None else wait
+        self.concurrency = concurrency or self.config.concurrency
+        self._transport = transport
+        self._reroute = reroute
+        self._store: Store | None = None
+        self._prepared: dict[str, _Prepared] = {}
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+    @classmethod
+    def from_config(cls, path: str | os.PathLike[str] | None = None, **kwargs: Any) -> Notifier:
+        """Load ``path`` (or ``$NOTIFY_CONFIG``, or ``./notify.toml``)."""
+        env = kwargs.get("env")
+        found = find_config(path, env)
+        if found is None:
+            raise ConfigError("no configuration: pass --config, set NOTIFY_CONFIG, "
+                              "or create ./notify.toml")
+        providers = kwargs.pop("providers", None) or Providers.discover(env)
+        return cls(config=load_config(found, providers, env), providers=providers, **kwargs)
+
+    # -- resources ------------------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store(self.db_path)
+        return self._store
+
+    def _clients(self) -> Clients:
+        return Clients(transport=self._transport, concurrency=self.concurrency,
+                       reroute=self._reroute)
+
+    def _dispatcher(self, clients: Clients, concurrency: int | None = None) -> Dispatcher:
+        return Dispatcher(self.store, self.providers, clients, owner=self.owner,
+                          concurrency=concurrency or self.concurrency, lease=self.config.lease,
+                          auto_disable_after=self.config.auto_disable_after)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    async def aclose(self) -> None:
+        self.close()
+
+    def __enter__(self) -> Notifier:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Notifier:
+        return self
+
+    async def __aexit__(self, et: type[BaseException] | None, e: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.aclose()
+
+    # -- channels and routing -------------------------------------------------------
+
+    def channels(self, tenant: str | None = None) -> list[Channel]:
+        """The channels a tenant's messages may go to: its own, else the root ones."""
+        if tenant and self.config.tenants.get(tenant):
+            return list(self.config.tenants[tenant])
+        return list(self.config.channels)
+
+    def channel(self, name: str, tenant: str | None = None) -> Channel:
+        for channel in self.channels(tenant):
+            if channel.name == name:
+                return channel
+        if tenant:
+            for channel in self.config.channels:
+                if channel.name == name:
+                    return channel
+        known = ", ".join(c.name for c in self.channels(tenant)) or "none"
+        raise ConfigError(f"unknown channel {name!r} (configured: {known})")
+
+    def route(self, message: Message, to: Sequence[str | Channel] | None = None,
+              tenant: str | None = None) -> list[Channel]:
+        """Explicit ``to`` wins; otherwise channels whose events and severity floor match."""
+        if to:
+            return [c if isinstance(c, Channel) else self.channel(c, tenant) for c in to]
+        return [
+            c for c in self.channels(tenant)
+            if message.severity >= c.min_severity
+            and any(fnmatch.fnmatchcase(message.event, p) for p in c.events)
+        ]
+
+    def prepare(self, channel: Channel) -> _Prepared:
+        """Validate a channel's destination once and remember its secrets."""
+        prepared = self._prepared.get(channel.key)
+        if prepared is None or prepared.channel != channel:
+            try:
+                target = self.providers.validate(channel)
+            except InvalidTarget as exc:
+                where = f"tenants.{channel.tenant}.channels" if channel.tenant else "channels"
+                if channel.adhoc:
+                    raise
+                raise ConfigError(str(exc), source=self.config.source,
+                                  path=f"{where}.{channel.name}.url") from None
+            prepared = _Prepared(channel, target, self.providers.masker(channel, target))
+            self._prepared[channel.key] = prepared
+        return prepared
+
+    def skip_reason(self, channel: Channel) -> str | None:
+        """Why a delivery to ``channel`` is not attempted (a kill switch), or None."""
+        if _truthy(self.env.get("NOTIFY_DISABLED")):
+            return "NOTIFY_DISABLED is set"
+        switch = f"NOTIFY_{channel.provider.upper().replace('-', '_')}_ENABLED"
+        if _falsy(self.env.get(switch)):
+            return f"{switch}={self.env[switch]}"
+        if not channel.enabled:
+            return "disabled in configuration (enabled = false)"
+        state = self.store.channel_state(channel.key)
+        if state.off:
+            return state.disabled_reason or "disabled"
+        return None
+
+    def message_for(self, event: str, data: Mapping[str, Any],
+                    severity: Severity | str | None = None) -> Message:
+        """Render the event's template (``[events."…"]``), or a default message."""
+        level = Severity.parse(severity) if severity else None
+        template = self.config.templates.get(event)
+        if template is not None:
+            return template.render(data, severity=level)
+        try:
+            return default_message(event, data, severity=level)
+        except ValueError as exc:
+            raise NotifyError(f"event {event!r}: {exc}") from None
+
+    # -- sending --------------------------------------------------------------------
+
+    def plan(self, message: Message, to: Sequence[str | Channel] | None = None,
+             tenant: str | None = None) -> list[PlannedDelivery]:
+        """The dry run: route, validate and build, without storing or sending anything."""
+        planned = []
+        for channel in self.route(message, to, tenant):
+            prepared = self.prepare(channel)
+            payload = self.providers.build(channel, message, "dry-run")
+            planned.append(PlannedDelivery(
+                channel=channel.name, tenant=channel.tenant, provider=channel.provider,
+                target=self.providers.display(channel, prepared.target),
+                payload=_loads(payload_record(payload, prepared.masker)),
+                skip=self._env_skip(channel)))
+        return planned
+
+    def _env_skip(self, channel: Channel) -> str | None:
+        if not channel.enabled or _truthy(self.env.get("NOTIFY_DISABLED")):
+            return "disabled"
+        return None
+
+    async def asend(self, message: Message, to: Sequence[str | Channel] | None = None, *,
+                    tenant: str | None = None, wait: float | None = None) -> SendResult:
+        """Store one delivery per routed channel, then deliver and wait (bounded)."""
+        wait = self.wait if wait is None else wait
+        message_id = new_id()
+        channels = self.route(message, to, tenant)
+        prepared = [self.prepare(c) for c in channels]  # every target valid, or nothing stored
+        rows: list[NewDelivery] = []
+        jobs: list[Job] = []
+        results: list[DeliveryResult] = []
+        message_json = message_to_json(message)
+        for prep in prepared:
+            channel = prep.channel
+            delivery_id = new_id()
+            payload = self.providers.build(channel, message, delivery_id)
+            skip = self.skip_reason(channel)
+            status = "skipped" if skip else ("sending" if wait > 0 else "pending")
+            rows.append(NewDelivery(
+                id=delivery_id, message_id=message_id, event=message.event,
+                severity=message.severity.value, tenant=tenant if not channel.adhoc else None,
+                channel=channel.name, provider=channel.provider,
+                target=self.providers.display(channel, prep.target),
+                message=prep.masker.text(message_json),
+                payload=payload_record(payload, prep.masker), status=status,
+                dedup_key=message.effective_dedup_key(), last_error=skip))
+            if skip:
+                results.append(DeliveryResult(id=delivery_id, channel=channel.name,
+                                              tenant=channel.tenant, provider=channel.provider,
+                                              status="skipped", reason=skip))
+            elif wait > 0:
+                jobs.append(self._job(delivery_id, prep, message, payload, 0))
+            else:
+                results.append(DeliveryResult(id=delivery_id, channel=channel.name,
+                                              tenant=channel.tenant, provider=channel.provider,
+                                              status="pending", reason="queued"))
+        self.store.add(rows, owner=self.owner, lease=self.config.lease + wait)
+        if jobs:
+            clients = self._clients()
+            try:
+                results += await self._dispatcher(clients).run(jobs,
+                                                               deadline=time.time() + wait)
+            finally:
+                await clients.aclose()
+        order = {r.id: i for i, r in enumerate(rows)}
+        results.sort(key=lambda r: order[r.id])
+        return SendResult(message_id=message_id, deliveries=tuple(results))
+
+    def send(self, message: Message, to: Sequence[str | Channel] | None = None, *,
+             tenant: str | None = None, wait: float | None = None) -> SendResult:
+        """Blocking twin of :meth:`asend` (not from inside a running event loop)."""
+        return _run(self.asend(message, to, tenant=tenant, wait=wait))
+
+    async def aemit(self, event: str, data: Mapping[str, Any] | None = None, *,
+                    tenant: str | None = None, severity: Severity | str | None = None,
+                    to: Sequence[str | Channel] | None = None,
+                    wait: float | None = None) -> SendResult:
+        """Turn an event into a message through its template, then route and send it."""
+        message = self.message_for(event, data or {}, severity)
+        return await self.asend(message, to, tenant=tenant, wait=wait)
+
+    def emit(self, event: str, data: Mapping[str, Any] | None = None, *,
+             tenant: str | None = None, severity: Severity | str | None = None,
+             to: Sequence[str | Channel] | None = None,
+             wait: float | None = None) -> SendResult:
+        """Blocking twin of :meth:`aemit`."""
+        return _run(self.aemit(event, data, tenant=tenant, severity=severity, to=to,
+                               wait=wait))
+
+    def _job(self, delivery_id: str, prep: _Prepared, message: Message, payload: Any,
+             attempts: int) -> Job:
+        channel = prep.channel
+        spec = self.providers.spec(channel.provider)
+        return Job(id=delivery_id, channel=channel, target=prep.target, message=message,
+                   payload=payload, masker=prep.masker, rate=channel.rate or spec.default_rate,
+                   retry=channel.retry or spec.default_retry, attempts=attempts)
+
+    # -- the worker -----------------------------------------------------------------
+
+    def job_for(self, row: DeliveryRow) -> Job | str:
+        """Rebuild a stored delivery as a job, or say why it cannot be attempted."""
+        if row.channel.startswith(ADHOC_PREFIX):
+            return ("ad hoc --url targets are secret and not stored; only the process "
+                    "that sent it could retry it")
+        try:
+            channel = self.channel(row.channel, row.tenant)
+        except NotifyError:
+            return f"channel {row.channel_key!r} is no longer configured"
+        try:
+            prep = self.prepare(channel)
+            message = message_from_json(row.message)
+            payload = self.providers.build(channel, message, row.id)
+        except NotifyError as exc:
+            return str(exc)
+        return self._job(row.id, prep, message, payload, row.attempts)
+
+    async def run_worker(self, *, stop: asyncio.Event | None = None, once: bool = False,
+                         concurrency: int | None = None, grace: float = 10.0,
+                         poll: float = 0.5,
+                         on_result: Any = None) -> dict[str, int]:
+        """Process due deliveries until ``stop`` is set (or, with ``once``, none is due).
+
+        On stop, in-flight attempts get ``grace`` seconds to finish; the rest are
+        cancelled and their leases given back, so nothing is lost or left ``sending``.
+        """
+        stop = stop or asyncio.Event()
+        concurrency = concurrency or self.concurrency
+        clients = self._clients()
+        dispatcher = self._dispatcher(clients, concurrency)
+        tasks: set[asyncio.Task[DeliveryResult]] = set()
+        totals: dict[str, int] = {"delivered": 0, "failed": 0, "pending": 0, "skipped": 0}
+
+        def collect(task: asyncio.Task[DeliveryResult]) -> None:
+            tasks.discard(task)
+            if not task.cancelled() and task.exception() is None:
+                result = task.result()
+                totals[result.status] = totals.get(result.status, 0) + 1
+                if on_result is not None:
+                    on_result(result)
+
+        stopper = asyncio.create_task(stop.wait())
+        try:
+            while not stop.is_set():
+                free = concurrency * 2 - len(tasks)
+                rows = self.store.claim(self.owner, limit=free, lease=self.config.lease) \
+                    if free > 0 else []
+                for row in rows:
+                    job = self.job_for(row)
+                    if isinstance(job, str):
+                        self.store.finish_without_attempt(row.id, status="failed", reason=job)
+                        totals["failed"] += 1
+                        continue
+                    skip = self.skip_reason(job.channel)
+                    if skip:
+                        self.store.finish_without_attempt(row.id, status="skipped",
+                                                          reason=skip)
+                        totals["skipped"] += 1
+                        continue
+                    task = asyncio.create_task(dispatcher.run_one(job, deadline=0.0))
+                    tasks.add(task)
+                    task.add_done_callback(collect)
+                if once and not rows and not tasks:
+                    break
+                if rows and free > 0:
+                    continue
+                waiters: set[asyncio.Future[Any]] = {stopper, *tasks}
+                await asyncio.wait(waiters, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopper.cancel()
+            if tasks:
+                _, still = await asyncio.wait(set(tasks), timeout=grace)
+                for task in still:
+                    task.cancel()
+                if still:
+                    await asyncio.wait(still)
+            await clients.aclose()
+        return totals
+
+
+def _run(coro: Any) -> Any:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    coro.close()
+    raise RuntimeError("Notifier.send/emit cannot run inside an event loop; "
+                       "await asend/aemit instead")
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text)
+
+
+def adhoc_channel(url: str, provider: str, settings: Mapping[str, Any] | None = None,
+                  options: Mapping[str, Any] | None = None) -> Channel:
+    """A channel for ``notify send --url``: not stored in any configuration."""
+    return Channel(name=f"{ADHOC_PREFIX}{provider}", provider=provider, url=url,
+                   settings=dict(settings or {}), options=dict(options or {}), adhoc=True)
+

@@ -1,0 +1,214 @@
+"""Plugin discovery and the provider registry: the core's only door to providers."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterable, Mapping
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any
+
+import attrs
+import httpx
+import pluggy
+
+from . import hookspecs
+from ._channel import Channel
+from ._errors import InvalidTarget, NotifyError, PayloadError, UnknownProvider
+from ._http import CorePlugin
+from ._masking import Masker, is_secret_key, url_secrets
+from ._models import Message
+from ._provider import Outcome, Payload, ProviderSpec, SendContext, Target
+
+ENTRY_POINT_GROUP = "notify_core.providers"
+BLOCK_ENV = "NOTIFY_BLOCK_PLUGINS"
+
+
+@attrs.frozen
+class InstalledProvider:
+    """A provider as ``notify plugins`` lists it."""
+
+    spec: ProviderSpec
+    plugin: str
+    distribution: str
+    version: str
+
+
+def blocked_plugins(env: Mapping[str, str] | None = None) -> frozenset[str]:
+    """Names in ``$NOTIFY_BLOCK_PLUGINS`` (comma or space separated) that must not load."""
+    raw = (env if env is not None else os.environ).get(BLOCK_ENV, "")
+    return frozenset(p.strip() for p in raw.replace(",", " ").split() if p.strip())
+
+
+class Providers:
+    """The plugin manager plus what the plugins declared, with typed calls into them."""
+
+    def __init__(self, pm: pluggy.PluginManager | None = None) -> None:
+        self.pm = pm or pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        self._origins: dict[int, tuple[str, str, str]] = {}
+        self._specs: dict[str, InstalledProvider] | None = None
+        self.pm.register(CorePlugin(self.pm.hook), name="notify_core.builtin")
+
+    @classmethod
+    def discover(cls, env: Mapping[str, str] | None = None) -> Providers:
+        """Load every plugin of the entry-point group that is not blocked."""
+        providers = cls()
+        blocked = blocked_plugins(env)
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            if ep.name in blocked:
+                continue
+            providers._load(ep)
+        return providers
+
+    def _load(self, ep: EntryPoint) -> None:
+        try:
+            plugin = ep.load()
+        except Exception as exc:  # a broken plugin must not take the others down
+            raise NotifyError(
+                f"plugin {ep.name!r} ({ep.value}) failed to import: {exc}; "
+                f"set {BLOCK_ENV}={ep.name} to skip it"
+            ) from exc
+        if self.pm.is_registered(plugin):
+            return
+        self.register(
+            plugin,
+            name=ep.name,
+            distribution=ep.dist.name if ep.dist else "?",
+            version=ep.dist.version if ep.dist else "?",
+        )
+
+    def register(
+        self, plugin: object, *, name: str | None = None, distribution: str = "", version: str = ""
+    ) -> None:
+        """Register a plugin object by hand (tests, host applications)."""
+        name = name or getattr(plugin, "__name__", None) or type(plugin).__name__
+        self.pm.register(plugin, name=name)
+        self._origins[id(plugin)] = (name, distribution, version)
+        self._specs = None
+
+    # -- declarations --------------------------------------------------------------
+
+    @property
+    def installed(self) -> dict[str, InstalledProvider]:
+        if self._specs is None:
+            specs: dict[str, InstalledProvider] = {}
+            for impl in self.pm.hook.register_providers.get_hookimpls():
+                plugin_name, dist, version = self._origins.get(
+                    id(impl.plugin), (impl.plugin_name, "", "")
+                )
+                for spec in impl.function() or ():
+                    if spec.name not in specs:
+                        specs[spec.name] = InstalledProvider(spec, plugin_name, dist, version)
+            self._specs = dict(sorted(specs.items()))
+        return self._specs
+
+    def spec(self, name: str) -> ProviderSpec:
+        try:
+            return self.installed[name].spec
+        except KeyError:
+            raise UnknownProvider(self._unknown_message(name)) from None
+
+    def _unknown_message(self, name: str) -> str:
+        names = list(self.installed)
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        have = ", ".join(names) or "none"
+        return (
+            f"unknown provider {name!r} ({hint}installed: {have}); "
+            f"install it with `pip install notify-{name}`"
+        )
+
+    def infer(self, url: str) -> str:
+        """The provider whose URL patterns match ``url``."""
+        for name, provider in self.installed.items():
+            if provider.spec.recognizes(url):
+                return name
+        shown = Masker(url_secrets(url)).text(url)
+        raise InvalidTarget(
+            f"cannot tell which provider serves {shown}; pass --provider "
+            f"(installed: {', '.join(self.installed) or 'none'})"
+        )
+
+    # -- calls ---------------------------------------------------------------------
+
+    def validate(self, channel: Channel) -> Target:
+        """Ask the channel's provider to check its destination."""
+        spec = self.spec(channel.provider)
+        if spec.requires_url and not channel.url:
+            raise InvalidTarget(f"provider {channel.provider!r} needs a url")
+        target: Target | None = self.pm.hook.validate_url(channel=channel)
+        if target is None:
+            if not channel.url:
+                raise InvalidTarget(f"provider {channel.provider!r} did not validate the channel")
+            target = Target(url=channel.url)
+        return target
+
+    def masker(self, channel: Channel, target: Target) -> Masker:
+        """Every secret of a channel: the plugin's word, declared keys, and URL heuristics."""
+        spec = self.installed.get(channel.provider)
+        secrets: list[str] = list(target.secrets)
+        for url in (channel.url, target.url):
+            if url:
+                secrets.extend(url_secrets(url))
+        keys = spec.spec.secret_keys if spec else ()
+        for key in keys:
+            value = channel.options.get(key)
+            if isinstance(value, str):
+                secrets.append(value)
+        secrets.extend(_secret_settings(channel.settings))
+        return Masker(secrets)
+
+    def display(self, channel: Channel, target: Target) -> str:
+        if target.display:
+            return target.display
+        return self.masker(channel, target).text(target.url)
+
+    def build(self, channel: Channel, message: Message, delivery_id: str) -> Payload:
+        """The provider's payload, or the message's raw override for this provider."""
+        override = message.overrides.get(channel.provider)
+        if override is not None:
+            return Payload(body=override)
+        try:
+            payload: Payload | None = self.pm.hook.build_payload(
+                channel=channel, message=message, delivery_id=delivery_id
+            )
+        except NotifyError:
+            raise
+        except Exception as exc:
+            raise PayloadError(
+                f"provider {channel.provider!r} failed to build a payload: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        if payload is None:
+            raise PayloadError(f"no plugin builds payloads for provider {channel.provider!r}")
+        spec = self.spec(channel.provider)
+        if spec.max_payload_bytes is not None:
+            size = len(payload.content())
+            if size > spec.max_payload_bytes:
+                raise PayloadError(
+                    f"{channel.provider} payload is {size} bytes, over the provider's limit "
+                    f"of {spec.max_payload_bytes}"
+                )
+        return payload
+
+    async def send(
+        self,
+        channel: Channel,
+        payload: Payload,
+        context: SendContext,
+        client: httpx.AsyncClient,
+    ) -> Outcome:
+        awaitable = self.pm.hook.send(
+            channel=channel, payload=payload, context=context, client=client
+        )
+        outcome: Outcome = await awaitable
+        return outcome
+
+
+def _secret_settings(settings: Mapping[str, Any], key: str = "") -> Iterable[str]:
+    for k, v in settings.items():
+        if isinstance(v, Mapping):
+            yield from _secret_settings(v, str(k))
+        elif isinstance(v, str) and v and (is_secret_key(str(k)) or is_secret_key(key)):
+            yield v

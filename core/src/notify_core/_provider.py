@@ -1,0 +1,137 @@
+"""The data that crosses the plugin boundary: what providers declare, build and return.
+
+These classes are part of the hook API (see :mod:`notify_core.hookspecs`): add fields
+with defaults only, never remove or retype one without bumping ``HOOK_API_VERSION``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import attrs
+
+from ._channel import Rate, RetryPolicy
+
+Capability = Literal["rich", "mentions", "threads", "resolve", "actions", "fields"]
+
+
+def _patterns(value: Any) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p) if isinstance(p, str) else p for p in value)
+
+
+@attrs.frozen(kw_only=True)
+class ProviderSpec:
+    """What a plugin declares about one provider it implements.
+
+    ``url_patterns`` are regular expressions (``re.match`` on the whole URL) that make
+    notify infer this provider for an ad hoc ``--url``; a catch-all provider (the
+    generic webhook) leaves them empty and is only used when named. ``channel_keys``
+    are the extra top-level keys a channel of this provider may set (PagerDuty's
+    ``routing_key``); those in ``secret_keys`` are masked everywhere. ``limits`` is
+    free-form documentation of the provider's payload limits, shown by
+    ``notify plugins --json`` and used by the contract test kit.
+    """
+
+    name: str
+    description: str = ""
+    default_rate: Rate = Rate(per_second=10.0, burst=10)
+    default_retry: RetryPolicy = RetryPolicy()
+    url_patterns: tuple[re.Pattern[str], ...] = attrs.field(default=(), converter=_patterns)
+    capabilities: frozenset[Capability] = frozenset()
+    channel_keys: tuple[str, ...] = ()
+    secret_keys: tuple[str, ...] = ()
+    requires_url: bool = True
+    max_payload_bytes: int | None = None
+    limits: Mapping[str, int] = attrs.field(factory=dict)
+
+    def recognizes(self, url: str) -> bool:
+        return any(p.match(url) for p in self.url_patterns)
+
+
+@attrs.frozen(kw_only=True)
+class Target:
+    """A validated destination: where to send, and which strings are secret.
+
+    ``secrets`` are exact substrings (a token path segment, a ``sig`` query value, a
+    routing key) that the core scrubs from everything it stores, logs or prints.
+    ``display`` is the masked form shown to humans.
+    """
+
+    url: str
+    secrets: tuple[str, ...] = ()
+    display: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class Payload:
+    """A request body as a provider wants it, plus the few HTTP facts it may need.
+
+    ``body`` is JSON-serialisable data (or ``bytes`` / ``str`` sent as is). ``url``
+    overrides the target URL (PagerDuty posts to its events endpoint). Building a
+    payload is pure: same message and channel, same payload.
+    """
+
+    body: Any
+    method: str = "POST"
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+    url: str | None = None
+    content_type: str = "application/json"
+
+    def content(self) -> bytes:
+        if isinstance(self.body, bytes):
+            return self.body
+        if isinstance(self.body, str):
+            return self.body.encode()
+        return json.dumps(self.body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+OutcomeStatus = Literal["delivered", "retry", "failed"]
+
+
+@attrs.frozen(kw_only=True)
+class Outcome:
+    """How one attempt ended, as the provider's answer means it.
+
+    ``retry`` asks the core to try again (after ``retry_after`` seconds if the provider
+    said so); ``failed`` is permanent. ``disables`` marks a failure that says the
+    destination itself is gone (Slack's ``channel_is_archived``): it counts toward
+    auto-disable even when other failures would not. ``meta`` is stored with the
+    delivery (PagerDuty's returned ``dedup_key``).
+    """
+
+    status: OutcomeStatus
+    reason: str = ""
+    http_status: int | None = None
+    retry_after: float | None = None
+    response_excerpt: str = ""
+    disables: bool = False
+    meta: Mapping[str, Any] = attrs.field(factory=dict)
+
+    @classmethod
+    def delivered(cls, reason: str = "ok", **kw: Any) -> Outcome:
+        return cls(status="delivered", reason=reason, **kw)
+
+    @classmethod
+    def retry(cls, reason: str, **kw: Any) -> Outcome:
+        return cls(status="retry", reason=reason, **kw)
+
+    @classmethod
+    def failed(cls, reason: str, **kw: Any) -> Outcome:
+        return cls(status="failed", reason=reason, **kw)
+
+
+@attrs.frozen(kw_only=True)
+class SendContext:
+    """Facts about the attempt under way that a ``send`` hook may need.
+
+    ``delivery_id`` is stable across every attempt of one delivery: send it where the
+    provider takes an idempotency key (the core's HTTP send adds ``Idempotency-Key``).
+    """
+
+    delivery_id: str
+    attempt: int
+    timeout: float
+    target: Target

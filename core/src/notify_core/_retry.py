@@ -1,0 +1,53 @@
+"""Backoff and ``Retry-After``: when the next attempt may start."""
+
+from __future__ import annotations
+
+import random
+from email.utils import parsedate_to_datetime
+from datetime import datetime, timezone
+
+from ._channel import RetryPolicy
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date).
+
+    Returns None when the header is absent or unreadable: a garbled header must not
+    turn a retryable answer into a crash, the backoff schedule applies instead.
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return max(0.0, seconds) if seconds == seconds else None  # NaN guard
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    now = now or datetime.now(timezone.utc)
+    return max(0.0, (when - now).total_seconds())
+
+
+def next_delay(
+    policy: RetryPolicy,
+    attempts_made: int,
+    retry_after: float | None = None,
+    rng: random.Random | None = None,
+) -> float:
+    """Delay before the next attempt after ``attempts_made`` tries (full jitter).
+
+    A provider's ``Retry-After`` wins over the computed backoff (sending earlier would
+    only earn another 429), but never beyond ``max_delay``.
+    """
+    if retry_after is not None:
+        return min(retry_after, policy.max_delay)
+    ceiling = min(policy.max_delay, policy.backoff * (2 ** max(0, attempts_made - 1)))
+    return (rng or random).uniform(0, ceiling)

@@ -1,0 +1,119 @@
+"""The hooks a provider plugin implements: the public API for third parties.
+
+A plugin is a module (or object) with functions marked ``@notify_core.hookimpl``,
+registered through the ``notify_core.providers`` entry-point group::
+
+    [project.entry-points."notify_core.providers"]
+    discord = "notify_discord"
+
+Every hook but :func:`register_providers` receives the :class:`~notify_core.Channel`
+being served. A plugin answers only for the providers it registered (check
+``channel.provider``) and returns ``None`` otherwise, so the next plugin is asked;
+the first non-``None`` answer wins (pluggy ``firstresult``).
+
+Most plugins implement only :func:`register_providers`, :func:`validate_url` and
+:func:`build_payload`: the core's built-in :func:`send` posts the payload over HTTP
+and its built-in :func:`classify_response` reads 2xx as delivered, 408/425/429/5xx as
+retry (honouring ``Retry-After``) and the rest as permanent failure. Override
+:func:`classify_response` when the service answers in its own way, and :func:`send`
+when it is not plain HTTP (SMTP) or needs per-attempt work (request signing).
+
+Rules: never log or raise a secret in full; never sleep or retry (the core schedules
+retries); never do I/O in :func:`build_payload` (it backs ``--dry-run`` and golden
+tests). Raise :class:`~notify_core.InvalidTarget` or :class:`~notify_core.PayloadError`
+with a masked, one-line message for bad input.
+
+Versioning: :data:`HOOK_API_VERSION` grows by one for every incompatible change to
+these signatures or to the classes they exchange; new optional fields and new hooks
+do not bump it. A plugin may check it at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Sequence
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ._channel import Channel
+    from ._models import Message
+    from ._provider import Outcome, Payload, ProviderSpec, SendContext, Target
+
+PROJECT = "notify"
+HOOK_API_VERSION = 1
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def register_providers() -> Sequence[ProviderSpec]:
+    """Declare the providers this plugin implements (name, defaults, URL patterns, …).
+
+    Called once at start-up; must be cheap and free of I/O.
+    """
+    raise AssertionError("hookspec")
+
+
+@hookspec(firstresult=True)
+def validate_url(channel: Channel) -> Target | None:
+    """Check the channel's destination and say where to send and what is secret.
+
+    Return a :class:`Target` for ``channel.url`` (or for the provider's endpoint when
+    the destination is a key, as with PagerDuty's ``routing_key``), listing in
+    ``Target.secrets`` every substring that must be masked. Raise
+    :class:`InvalidTarget` with the expected shape (secret part masked) when the URL
+    or key is malformed. Return ``None`` for channels of other providers.
+    """
+    raise AssertionError("hookspec")
+
+
+@hookspec(firstresult=True)
+def build_payload(channel: Channel, message: Message, delivery_id: str) -> Payload | None:
+    """Turn a message into this service's request body. Pure: no I/O, no clock, no randomness.
+
+    Enforce the service's limits here by trimming with a visible marker (``…``), never
+    by producing something the service would reject. ``delivery_id`` is stable across
+    attempts; include it where the service shows or stores an id.
+    """
+    raise AssertionError("hookspec")
+
+
+@hookspec(firstresult=True)
+def send(
+    channel: Channel, payload: Payload, context: SendContext, client: httpx.AsyncClient
+) -> Awaitable[Outcome] | None:
+    """Start one attempt: return an awaitable of its :class:`Outcome`, or ``None``.
+
+    The hook itself is synchronous so that "not my provider" (``None``) can be told
+    apart from work to await; return the coroutine of your async function::
+
+        @hookimpl
+        def send(channel, payload, context, client):
+            if channel.provider != "smtp":
+                return None
+            return _send_mail(channel, payload, context)
+
+    The awaited work must never block or sleep.
+
+    The core gives the shared HTTP client (timeouts, TLS verification and redirect
+    policy already set) and turns exceptions from it into retries. Return ``None`` to
+    let the core's HTTP send do it. Implementations own the whole exchange, so a
+    non-HTTP transport (SMTP) fits here; the core still queues, rate-limits, retries
+    and records every attempt.
+    """
+    raise AssertionError("hookspec")
+
+
+@hookspec(firstresult=True)
+def classify_response(channel: Channel, response: httpx.Response) -> Outcome | None:
+    """Read the service's answer as delivered, retry (with ``retry_after``) or failed.
+
+    Keep the service's own reason (Slack's ``channel_not_found``, PagerDuty's
+    ``errors``) in ``Outcome.reason``; set ``disables`` for answers that mean the
+    destination is gone. Return ``None`` to use the core's generic reading.
+    """
+    raise AssertionError("hookspec")

@@ -1,0 +1,46 @@
+"""Sessions: tests (every package, one venv), lint, typecheck, bench."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.reuse_existing_virtualenvs = True
+
+ROOT = Path(__file__).parent
+PLUGINS = sorted(str(p) for p in (ROOT / "plugins").iterdir() if (p / "pyproject.toml").exists())
+TEST_DEPS = ["pytest", "respx", "hypothesis", "standardwebhooks", "jsonschema", "slack_sdk"]
+
+
+def install_packages(session: nox.Session) -> None:
+    session.install("-e", "./core", *[arg for p in PLUGINS for arg in ("-e", p)])
+
+
+@nox.session(python="3.11")
+def tests(session: nox.Session) -> None:
+    install_packages(session)
+    session.install(*TEST_DEPS)
+    session.run("pytest", *(session.posargs or ["tests"]))
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python="3.11")
+def typecheck(session: nox.Session) -> None:
+    install_packages(session)
+    session.install("mypy", "pytest", "respx", "hypothesis")
+    session.run("mypy", "core/src", *[f"{p}/src" for p in PLUGINS])
+
+
+@nox.session(python="3.11")
+def bench(session: nox.Session) -> None:
+    install_packages(session)
+    for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
+        session.run("python", str(script), *session.posargs)
