@@ -27,9 +27,10 @@ from ._http import generic_outcome, http_send
 from ._masking import Masker, mask_value, url_secrets
 from ._models import Action, Field, Message, Severity
 from ._notifier import Notifier, PlannedDelivery, SendResult, adhoc_channel
-from ._plugins import ENTRY_POINT_GROUP, BLOCK_ENV, InstalledProvider, Providers
+from ._plugins import BLOCK_ENV, ENTRY_POINT_GROUP, InstalledProvider, Providers
 from ._provider import Outcome, Payload, ProviderSpec, SendContext, Target
 from ._template import placeholders, render
+from ._text import MARKER, SEVERITY_COLORS, cap, chunks, severity_color, truncate, truncate_bytes
 from .hookspecs import HOOK_API_VERSION, hookimpl
 
 try:
@@ -41,6 +42,8 @@ __all__ = [
     "BLOCK_ENV",
     "ENTRY_POINT_GROUP",
     "HOOK_API_VERSION",
+    "MARKER",
+    "SEVERITY_COLORS",
     "Action",
     "Channel",
     "Config",
@@ -70,6 +73,8 @@ __all__ = [
     "UnknownProvider",
     "__version__",
     "adhoc_channel",
+    "cap",
+    "chunks",
     "find_config",
     "generic_outcome",
     "hookimpl",
@@ -84,5 +89,8 @@ __all__ = [
     "parse_duration",
     "placeholders",
     "render",
+    "severity_color",
+    "truncate",
+    "truncate_bytes",
     "url_secrets",
 ]

@@ -64,8 +64,9 @@ class Config:
         return out
 
 
-def find_config(explicit: str | os.PathLike[str] | None = None,
-                env: Mapping[str, str] | None = None) -> Path | None:
+def find_config(
+    explicit: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+) -> Path | None:
     """``--config``, then ``$NOTIFY_CONFIG``, then ``./notify.toml``; None if none applies."""
     env = os.environ if env is None else env
     if explicit:
@@ -76,8 +77,9 @@ def find_config(explicit: str | os.PathLike[str] | None = None,
     return default if default.exists() else None
 
 
-def load_config(path: str | os.PathLike[str], providers: Any,
-                env: Mapping[str, str] | None = None) -> Config:
+def load_config(
+    path: str | os.PathLike[str], providers: Any, env: Mapping[str, str] | None = None
+) -> Config:
     """Read and validate a TOML file; raises ConfigError naming the file and key."""
     path = Path(path)
     source = str(path)
@@ -94,8 +96,13 @@ def load_config(path: str | os.PathLike[str], providers: Any,
     return parse_config(data, providers, source=source, env=env)
 
 
-def parse_config(data: Mapping[str, Any], providers: Any, *, source: str = "<memory>",
-                 env: Mapping[str, str] | None = None) -> Config:
+def parse_config(
+    data: Mapping[str, Any],
+    providers: Any,
+    *,
+    source: str = "<memory>",
+    env: Mapping[str, str] | None = None,
+) -> Config:
     """Validate already-parsed TOML data (``providers`` is a :class:`Providers`)."""
     reader = _Reader(source, os.environ if env is None else env, providers)
     return reader.config(data)
@@ -144,8 +151,9 @@ class _Reader:
             raise self.error(path, f"expected a string, got {_show(value)}")
         return self.interpolate(value, path)
 
-    def number(self, value: Any, path: str, *, minimum: float | None = None,
-               above: float | None = None) -> float:
+    def number(
+        self, value: Any, path: str, *, minimum: float | None = None, above: float | None = None
+    ) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.error(path, f"expected a number, got {_show(value)}")
         if minimum is not None and value < minimum:
@@ -185,8 +193,9 @@ class _Reader:
         except ValueError as exc:
             raise self.error(path, str(exc)) from None
 
-    def unknown(self, table: Mapping[str, Any], allowed: frozenset[str] | set[str],
-                path: str) -> None:
+    def unknown(
+        self, table: Mapping[str, Any], allowed: frozenset[str] | set[str], path: str
+    ) -> None:
         for key in table:
             if key not in allowed:
                 import difflib
@@ -194,8 +203,9 @@ class _Reader:
                 close = difflib.get_close_matches(key, sorted(allowed), n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 known = ", ".join(sorted(allowed))
-                raise self.error(f"{path}.{key}" if path else key,
-                                 f"unknown key{hint}; known keys: {known}")
+                raise self.error(
+                    f"{path}.{key}" if path else key, f"unknown key{hint}; known keys: {known}"
+                )
 
     # -- structure -----------------------------------------------------------------
 
@@ -207,13 +217,15 @@ class _Reader:
         if "db" in core:
             kwargs["db"] = self.string(core["db"], "notify.db")
         if "concurrency" in core:
-            kwargs["concurrency"] = self.integer(core["concurrency"], "notify.concurrency",
-                                                 minimum=1)
+            kwargs["concurrency"] = self.integer(
+                core["concurrency"], "notify.concurrency", minimum=1
+            )
         if "wait" in core:
             kwargs["wait"] = self.duration(core["wait"], "notify.wait")
         if "auto_disable_after" in core:
             kwargs["auto_disable_after"] = self.integer(
-                core["auto_disable_after"], "notify.auto_disable_after", minimum=1)
+                core["auto_disable_after"], "notify.auto_disable_after", minimum=1
+            )
         if "lease" in core:
             kwargs["lease"] = self.duration(core["lease"], "notify.lease")
         channels = self.channels(data.get("channels", {}), "channels", tenant=None)
@@ -222,19 +234,22 @@ class _Reader:
             tpath = f"tenants.{name}"
             tenant = self.table(tenant, tpath)
             self.unknown(tenant, {"channels"}, tpath)
-            tenants[name] = self.channels(tenant.get("channels", {}), f"{tpath}.channels",
-                                          tenant=name)
+            tenants[name] = self.channels(
+                tenant.get("channels", {}), f"{tpath}.channels", tenant=name
+            )
         templates = {
             event: self.template(event, spec)
             for event, spec in self.table(data.get("events", {}), "events").items()
         }
-        return Config(source=self.source, channels=channels, tenants=tenants,
-                      templates=templates, **kwargs)
+        return Config(
+            source=self.source, channels=channels, tenants=tenants, templates=templates, **kwargs
+        )
 
     def channels(self, value: Any, path: str, *, tenant: str | None) -> tuple[Channel, ...]:
         table = self.table(value, path)
-        return tuple(self.channel(name, spec, f"{path}.{name}", tenant)
-                     for name, spec in table.items())
+        return tuple(
+            self.channel(name, spec, f"{path}.{name}", tenant) for name, spec in table.items()
+        )
 
     def channel(self, name: str, value: Any, path: str, tenant: str | None) -> Channel:
         if not _CHANNEL_NAME.match(name):
@@ -253,11 +268,13 @@ class _Reader:
             kw["url"] = self.string(table["url"], f"{path}.url")
         elif spec.requires_url:
             raise self.error(f"{path}.url", f"missing (a {provider} channel needs a url)")
-        kw["options"] = {k: self.deep(table[k], f"{path}.{k}")
-                         for k in spec.channel_keys if k in table}
+        kw["options"] = {
+            k: self.deep(table[k], f"{path}.{k}") for k in spec.channel_keys if k in table
+        }
         if "settings" in table:
-            kw["settings"] = self.deep(self.table(table["settings"], f"{path}.settings"),
-                                       f"{path}.settings")
+            kw["settings"] = self.deep(
+                self.table(table["settings"], f"{path}.settings"), f"{path}.settings"
+            )
         if "events" in table:
             kw["events"] = self.strings(table["events"], f"{path}.events")
         if "min_severity" in table:
@@ -315,8 +332,9 @@ class _Reader:
         for key in ("fields", "actions"):
             if key in table:
                 pairs = self.table(table[key], f"{path}.{key}")
-                kw[key] = tuple((str(k), self.string(v, f"{path}.{key}.{k}"))
-                                for k, v in pairs.items())
+                kw[key] = tuple(
+                    (str(k), self.string(v, f"{path}.{key}.{k}")) for k, v in pairs.items()
+                )
         if "tags" in table:
             kw["tags"] = self.strings(table["tags"], f"{path}.tags")
         template = EventTemplate(**kw)

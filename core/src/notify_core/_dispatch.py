@@ -66,9 +66,17 @@ class Job:
 
 
 class Dispatcher:
-    def __init__(self, store: Store, providers: Providers, clients: Clients, *,
-                 owner: str, concurrency: int = 32, lease: float = 60.0,
-                 auto_disable_after: int = 10) -> None:
+    def __init__(
+        self,
+        store: Store,
+        providers: Providers,
+        clients: Clients,
+        *,
+        owner: str,
+        concurrency: int = 32,
+        lease: float = 60.0,
+        auto_disable_after: int = 10,
+    ) -> None:
         self.store = store
         self.providers = providers
         self.clients = clients
@@ -107,15 +115,18 @@ class Dispatcher:
         async with self._slots:
             self.in_flight += 1
             job.attempts += 1
-            context = SendContext(delivery_id=job.id, attempt=job.attempts,
-                                  timeout=job.channel.timeout, target=job.target)
+            context = SendContext(
+                delivery_id=job.id,
+                attempt=job.attempts,
+                timeout=job.channel.timeout,
+                target=job.target,
+            )
             started = time.time()
             t0 = time.perf_counter()
             try:
                 client = self.clients.get(job.channel.verify_tls)
                 async with asyncio.timeout(job.channel.timeout * 2 + 5):
-                    outcome = await self.providers.send(job.channel, job.payload, context,
-                                                        client)
+                    outcome = await self.providers.send(job.channel, job.payload, context, client)
             except (httpx.HTTPError, OSError, TimeoutError) as exc:
                 outcome = exception_outcome(exc, job.channel.timeout)
             except Exception as exc:  # a plugin bug is recorded, never crashes the run
@@ -125,14 +136,20 @@ class Dispatcher:
             duration = time.perf_counter() - t0
         mask = job.masker.text
         attempt = AttemptRow(
-            delivery_id=job.id, number=job.attempts, started=started, duration=duration,
-            http_status=outcome.http_status, outcome=outcome.status,
-            error=mask(outcome.reason) or None, response=mask(outcome.response_excerpt) or None,
+            delivery_id=job.id,
+            number=job.attempts,
+            started=started,
+            duration=duration,
+            http_status=outcome.http_status,
+            outcome=outcome.status,
+            error=mask(outcome.reason) or None,
+            response=mask(outcome.response_excerpt) or None,
         )
         return outcome, attempt
 
-    def _settle(self, job: Job, outcome: Outcome, attempt: AttemptRow,
-                deadline: float) -> DeliveryResult:
+    def _settle(
+        self, job: Job, outcome: Outcome, attempt: AttemptRow, deadline: float
+    ) -> DeliveryResult:
         """Write the attempt and the delivery's new state; update channel health."""
         reason = attempt.error or ""
         meta = dict(job.masker.data(dict(outcome.meta))) if outcome.meta else None
@@ -150,18 +167,29 @@ class Dispatcher:
                 reason = f"gave up after {job.attempts} attempts: {reason}"
                 counts_as_failure = True
         lease_until = (next_at or 0) + self.lease if status == "sending" else None
-        self.store.record_attempt(attrs.evolve(attempt, error=reason or None), status=status,
-                                  owner=self.owner, next_attempt=next_at,
-                                  lease_until=lease_until, meta=meta)
+        self.store.record_attempt(
+            attrs.evolve(attempt, error=reason or None),
+            status=status,
+            owner=self.owner,
+            next_attempt=next_at,
+            lease_until=lease_until,
+            meta=meta,
+        )
         if status == "delivered":
             self.store.note_success(job.channel.key)
         elif status == "failed" and counts_as_failure:
-            self.store.note_failure(job.channel.key, reason,
-                                    disable_after=self.auto_disable_after)
-        return DeliveryResult(id=job.id, channel=job.channel.name, tenant=job.channel.tenant,
-                              provider=job.channel.provider, status=status,
-                              attempts=job.attempts, reason=reason,
-                              http_status=outcome.http_status, next_attempt=next_at)
+            self.store.note_failure(job.channel.key, reason, disable_after=self.auto_disable_after)
+        return DeliveryResult(
+            id=job.id,
+            channel=job.channel.name,
+            tenant=job.channel.tenant,
+            provider=job.channel.provider,
+            status=status,
+            attempts=job.attempts,
+            reason=reason,
+            http_status=outcome.http_status,
+            next_attempt=next_at,
+        )
 
 
 def payload_record(payload: Payload, masker: Masker) -> str:
@@ -172,8 +200,9 @@ def payload_record(payload: Payload, masker: Masker) -> str:
     record = {
         "method": payload.method,
         "url": masker.text(payload.url) if payload.url else None,
-        "headers": {k: "****" if k.lower() != "content-type" else v
-                    for k, v in payload.headers.items()},
+        "headers": {
+            k: "****" if k.lower() != "content-type" else v for k, v in payload.headers.items()
+        },
         "body": masker.data(body),
     }
     return json.dumps(record, ensure_ascii=False)

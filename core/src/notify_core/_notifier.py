@@ -116,8 +116,9 @@ class Notifier:
         env = kwargs.get("env")
         found = find_config(path, env)
         if found is None:
-            raise ConfigError("no configuration: pass --config, set NOTIFY_CONFIG, "
-                              "or create ./notify.toml")
+            raise ConfigError(
+                "no configuration: pass --config, set NOTIFY_CONFIG, or create ./notify.toml"
+            )
         providers = kwargs.pop("providers", None) or Providers.discover(env)
         return cls(config=load_config(found, providers, env), providers=providers, **kwargs)
 
@@ -130,13 +131,20 @@ class Notifier:
         return self._store
 
     def _clients(self) -> Clients:
-        return Clients(transport=self._transport, concurrency=self.concurrency,
-                       reroute=self._reroute)
+        return Clients(
+            transport=self._transport, concurrency=self.concurrency, reroute=self._reroute
+        )
 
     def _dispatcher(self, clients: Clients, concurrency: int | None = None) -> Dispatcher:
-        return Dispatcher(self.store, self.providers, clients, owner=self.owner,
-                          concurrency=concurrency or self.concurrency, lease=self.config.lease,
-                          auto_disable_after=self.config.auto_disable_after)
+        return Dispatcher(
+            self.store,
+            self.providers,
+            clients,
+            owner=self.owner,
+            concurrency=concurrency or self.concurrency,
+            lease=self.config.lease,
+            auto_disable_after=self.config.auto_disable_after,
+        )
 
     def close(self) -> None:
         if self._store is not None:
@@ -155,8 +163,9 @@ class Notifier:
     async def __aenter__(self) -> Notifier:
         return self
 
-    async def __aexit__(self, et: type[BaseException] | None, e: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await self.aclose()
 
     # -- channels and routing -------------------------------------------------------
@@ -178,13 +187,15 @@ class Notifier:
         known = ", ".join(c.name for c in self.channels(tenant)) or "none"
         raise ConfigError(f"unknown channel {name!r} (configured: {known})")
 
-    def route(self, message: Message, to: Sequence[str | Channel] | None = None,
-              tenant: str | None = None) -> list[Channel]:
+    def route(
+        self, message: Message, to: Sequence[str | Channel] | None = None, tenant: str | None = None
+    ) -> list[Channel]:
         """Explicit ``to`` wins; otherwise channels whose events and severity floor match."""
         if to:
             return [c if isinstance(c, Channel) else self.channel(c, tenant) for c in to]
         return [
-            c for c in self.channels(tenant)
+            c
+            for c in self.channels(tenant)
             if message.severity >= c.min_severity
             and any(fnmatch.fnmatchcase(message.event, p) for p in c.events)
         ]
@@ -199,8 +210,9 @@ class Notifier:
                 where = f"tenants.{channel.tenant}.channels" if channel.tenant else "channels"
                 if channel.adhoc:
                     raise
-                raise ConfigError(str(exc), source=self.config.source,
-                                  path=f"{where}.{channel.name}.url") from None
+                raise ConfigError(
+                    str(exc), source=self.config.source, path=f"{where}.{channel.name}.url"
+                ) from None
             prepared = _Prepared(channel, target, self.providers.masker(channel, target))
             self._prepared[channel.key] = prepared
         return prepared
@@ -219,8 +231,9 @@ class Notifier:
             return state.disabled_reason or "disabled"
         return None
 
-    def message_for(self, event: str, data: Mapping[str, Any],
-                    severity: Severity | str | None = None) -> Message:
+    def message_for(
+        self, event: str, data: Mapping[str, Any], severity: Severity | str | None = None
+    ) -> Message:
         """Render the event's template (``[events."…"]``), or a default message."""
         level = Severity.parse(severity) if severity else None
         template = self.config.templates.get(event)
@@ -233,18 +246,24 @@ class Notifier:
 
     # -- sending --------------------------------------------------------------------
 
-    def plan(self, message: Message, to: Sequence[str | Channel] | None = None,
-             tenant: str | None = None) -> list[PlannedDelivery]:
+    def plan(
+        self, message: Message, to: Sequence[str | Channel] | None = None, tenant: str | None = None
+    ) -> list[PlannedDelivery]:
         """The dry run: route, validate and build, without storing or sending anything."""
         planned = []
         for channel in self.route(message, to, tenant):
             prepared = self.prepare(channel)
             payload = self.providers.build(channel, message, "dry-run")
-            planned.append(PlannedDelivery(
-                channel=channel.name, tenant=channel.tenant, provider=channel.provider,
-                target=self.providers.display(channel, prepared.target),
-                payload=_loads(payload_record(payload, prepared.masker)),
-                skip=self._env_skip(channel)))
+            planned.append(
+                PlannedDelivery(
+                    channel=channel.name,
+                    tenant=channel.tenant,
+                    provider=channel.provider,
+                    target=self.providers.display(channel, prepared.target),
+                    payload=_loads(payload_record(payload, prepared.masker)),
+                    skip=self._env_skip(channel),
+                )
+            )
         return planned
 
     def _env_skip(self, channel: Channel) -> str | None:
@@ -252,8 +271,14 @@ class Notifier:
             return "disabled"
         return None
 
-    async def asend(self, message: Message, to: Sequence[str | Channel] | None = None, *,
-                    tenant: str | None = None, wait: float | None = None) -> SendResult:
+    async def asend(
+        self,
+        message: Message,
+        to: Sequence[str | Channel] | None = None,
+        *,
+        tenant: str | None = None,
+        wait: float | None = None,
+    ) -> SendResult:
         """Store one delivery per routed channel, then deliver and wait (bounded)."""
         wait = self.wait if wait is None else wait
         message_id = new_id()
@@ -269,72 +294,122 @@ class Notifier:
             payload = self.providers.build(channel, message, delivery_id)
             skip = self.skip_reason(channel)
             status = "skipped" if skip else ("sending" if wait > 0 else "pending")
-            rows.append(NewDelivery(
-                id=delivery_id, message_id=message_id, event=message.event,
-                severity=message.severity.value, tenant=tenant if not channel.adhoc else None,
-                channel=channel.name, provider=channel.provider,
-                target=self.providers.display(channel, prep.target),
-                message=prep.masker.text(message_json),
-                payload=payload_record(payload, prep.masker), status=status,
-                dedup_key=message.effective_dedup_key(), last_error=skip))
+            rows.append(
+                NewDelivery(
+                    id=delivery_id,
+                    message_id=message_id,
+                    event=message.event,
+                    severity=message.severity.value,
+                    tenant=tenant if not channel.adhoc else None,
+                    channel=channel.name,
+                    provider=channel.provider,
+                    target=self.providers.display(channel, prep.target),
+                    message=prep.masker.text(message_json),
+                    payload=payload_record(payload, prep.masker),
+                    status=status,
+                    dedup_key=message.effective_dedup_key(),
+                    last_error=skip,
+                )
+            )
             if skip:
-                results.append(DeliveryResult(id=delivery_id, channel=channel.name,
-                                              tenant=channel.tenant, provider=channel.provider,
-                                              status="skipped", reason=skip))
+                results.append(
+                    DeliveryResult(
+                        id=delivery_id,
+                        channel=channel.name,
+                        tenant=channel.tenant,
+                        provider=channel.provider,
+                        status="skipped",
+                        reason=skip,
+                    )
+                )
             elif wait > 0:
                 jobs.append(self._job(delivery_id, prep, message, payload, 0))
             else:
-                results.append(DeliveryResult(id=delivery_id, channel=channel.name,
-                                              tenant=channel.tenant, provider=channel.provider,
-                                              status="pending", reason="queued"))
+                results.append(
+                    DeliveryResult(
+                        id=delivery_id,
+                        channel=channel.name,
+                        tenant=channel.tenant,
+                        provider=channel.provider,
+                        status="pending",
+                        reason="queued",
+                    )
+                )
         self.store.add(rows, owner=self.owner, lease=self.config.lease + wait)
         if jobs:
             clients = self._clients()
             try:
-                results += await self._dispatcher(clients).run(jobs,
-                                                               deadline=time.time() + wait)
+                results += await self._dispatcher(clients).run(jobs, deadline=time.time() + wait)
             finally:
                 await clients.aclose()
         order = {r.id: i for i, r in enumerate(rows)}
         results.sort(key=lambda r: order[r.id])
         return SendResult(message_id=message_id, deliveries=tuple(results))
 
-    def send(self, message: Message, to: Sequence[str | Channel] | None = None, *,
-             tenant: str | None = None, wait: float | None = None) -> SendResult:
+    def send(
+        self,
+        message: Message,
+        to: Sequence[str | Channel] | None = None,
+        *,
+        tenant: str | None = None,
+        wait: float | None = None,
+    ) -> SendResult:
         """Blocking twin of :meth:`asend` (not from inside a running event loop)."""
         return _run(self.asend(message, to, tenant=tenant, wait=wait))
 
-    async def aemit(self, event: str, data: Mapping[str, Any] | None = None, *,
-                    tenant: str | None = None, severity: Severity | str | None = None,
-                    to: Sequence[str | Channel] | None = None,
-                    wait: float | None = None) -> SendResult:
+    async def aemit(
+        self,
+        event: str,
+        data: Mapping[str, Any] | None = None,
+        *,
+        tenant: str | None = None,
+        severity: Severity | str | None = None,
+        to: Sequence[str | Channel] | None = None,
+        wait: float | None = None,
+    ) -> SendResult:
         """Turn an event into a message through its template, then route and send it."""
         message = self.message_for(event, data or {}, severity)
         return await self.asend(message, to, tenant=tenant, wait=wait)
 
-    def emit(self, event: str, data: Mapping[str, Any] | None = None, *,
-             tenant: str | None = None, severity: Severity | str | None = None,
-             to: Sequence[str | Channel] | None = None,
-             wait: float | None = None) -> SendResult:
+    def emit(
+        self,
+        event: str,
+        data: Mapping[str, Any] | None = None,
+        *,
+        tenant: str | None = None,
+        severity: Severity | str | None = None,
+        to: Sequence[str | Channel] | None = None,
+        wait: float | None = None,
+    ) -> SendResult:
         """Blocking twin of :meth:`aemit`."""
-        return _run(self.aemit(event, data, tenant=tenant, severity=severity, to=to,
-                               wait=wait))
+        return _run(self.aemit(event, data, tenant=tenant, severity=severity, to=to, wait=wait))
 
-    def _job(self, delivery_id: str, prep: _Prepared, message: Message, payload: Any,
-             attempts: int) -> Job:
+    def _job(
+        self, delivery_id: str, prep: _Prepared, message: Message, payload: Any, attempts: int
+    ) -> Job:
         channel = prep.channel
         spec = self.providers.spec(channel.provider)
-        return Job(id=delivery_id, channel=channel, target=prep.target, message=message,
-                   payload=payload, masker=prep.masker, rate=channel.rate or spec.default_rate,
-                   retry=channel.retry or spec.default_retry, attempts=attempts)
+        return Job(
+            id=delivery_id,
+            channel=channel,
+            target=prep.target,
+            message=message,
+            payload=payload,
+            masker=prep.masker,
+            rate=channel.rate or spec.default_rate,
+            retry=channel.retry or spec.default_retry,
+            attempts=attempts,
+        )
 
     # -- the worker -----------------------------------------------------------------
 
     def job_for(self, row: DeliveryRow) -> Job | str:
         """Rebuild a stored delivery as a job, or say why it cannot be attempted."""
         if row.channel.startswith(ADHOC_PREFIX):
-            return ("ad hoc --url targets are secret and not stored; only the process "
-                    "that sent it could retry it")
+            return (
+                "ad hoc --url targets are secret and not stored; only the process "
+                "that sent it could retry it"
+            )
         try:
             channel = self.channel(row.channel, row.tenant)
         except NotifyError:
@@ -347,10 +422,16 @@ class Notifier:
             return str(exc)
         return self._job(row.id, prep, message, payload, row.attempts)
 
-    async def run_worker(self, *, stop: asyncio.Event | None = None, once: bool = False,
-                         concurrency: int | None = None, grace: float = 10.0,
-                         poll: float = 0.5,
-                         on_result: Any = None) -> dict[str, int]:
+    async def run_worker(
+        self,
+        *,
+        stop: asyncio.Event | None = None,
+        once: bool = False,
+        concurrency: int | None = None,
+        grace: float = 10.0,
+        poll: float = 0.5,
+        on_result: Any = None,
+    ) -> dict[str, int]:
         """Process due deliveries until ``stop`` is set (or, with ``once``, none is due).
 
         On stop, in-flight attempts get ``grace`` seconds to finish; the rest are
@@ -375,8 +456,11 @@ class Notifier:
         try:
             while not stop.is_set():
                 free = concurrency * 2 - len(tasks)
-                rows = self.store.claim(self.owner, limit=free, lease=self.config.lease) \
-                    if free > 0 else []
+                rows = (
+                    self.store.claim(self.owner, limit=free, lease=self.config.lease)
+                    if free > 0
+                    else []
+                )
                 for row in rows:
                     job = self.job_for(row)
                     if isinstance(job, str):
@@ -385,8 +469,7 @@ class Notifier:
                         continue
                     skip = self.skip_reason(job.channel)
                     if skip:
-                        self.store.finish_without_attempt(row.id, status="skipped",
-                                                          reason=skip)
+                        self.store.finish_without_attempt(row.id, status="skipped", reason=skip)
                         totals["skipped"] += 1
                         continue
                     task = asyncio.create_task(dispatcher.run_one(job, deadline=0.0))
@@ -416,17 +499,27 @@ def _run(coro: Any) -> Any:
     except RuntimeError:
         return asyncio.run(coro)
     coro.close()
-    raise RuntimeError("Notifier.send/emit cannot run inside an event loop; "
-                       "await asend/aemit instead")
+    raise RuntimeError(
+        "Notifier.send/emit cannot run inside an event loop; await asend/aemit instead"
+    )
 
 
 def _loads(text: str) -> Any:
     return json.loads(text)
 
 
-def adhoc_channel(url: str, provider: str, settings: Mapping[str, Any] | None = None,
-                  options: Mapping[str, Any] | None = None) -> Channel:
+def adhoc_channel(
+    url: str,
+    provider: str,
+    settings: Mapping[str, Any] | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> Channel:
     """A channel for ``notify send --url``: not stored in any configuration."""
-    return Channel(name=f"{ADHOC_PREFIX}{provider}", provider=provider, url=url,
-                   settings=dict(settings or {}), options=dict(options or {}), adhoc=True)
-
+    return Channel(
+        name=f"{ADHOC_PREFIX}{provider}",
+        provider=provider,
+        url=url,
+        settings=dict(settings or {}),
+        options=dict(options or {}),
+        adhoc=True,
+    )

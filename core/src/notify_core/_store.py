@@ -174,10 +174,12 @@ class Store:
             if self.path != ":memory:":
                 parent = Path(self.path).resolve().parent
                 if not parent.is_dir():
-                    raise StoreError(f"cannot open database {self.path}: "
-                                     f"directory {parent} does not exist")
-            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0,
-                                       check_same_thread=False)
+                    raise StoreError(
+                        f"cannot open database {self.path}: directory {parent} does not exist"
+                    )
+            self._db = sqlite3.connect(
+                self.path, isolation_level=None, timeout=30.0, check_same_thread=False
+            )
             self._db.execute("PRAGMA busy_timeout = 30000")
             if self.path != ":memory:":
                 self._db.execute("PRAGMA journal_mode = WAL")
@@ -211,8 +213,10 @@ class Store:
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            raise StoreError(f"database {self.path} has schema {version}, newer than this "
-                             f"notify ({SCHEMA_VERSION}); upgrade notify-core")
+            raise StoreError(
+                f"database {self.path} has schema {version}, newer than this "
+                f"notify ({SCHEMA_VERSION}); upgrade notify-core"
+            )
         if version == SCHEMA_VERSION:
             return
         with self._write() as db:
@@ -225,16 +229,37 @@ class Store:
 
     # -- deliveries ----------------------------------------------------------------
 
-    def add(self, deliveries: Sequence[NewDelivery], *, owner: str | None = None,
-            lease: float = 60.0, now: float | None = None) -> None:
+    def add(
+        self,
+        deliveries: Sequence[NewDelivery],
+        *,
+        owner: str | None = None,
+        lease: float = 60.0,
+        now: float | None = None,
+    ) -> None:
         """Insert deliveries in one transaction; ``sending`` ones are leased to ``owner``."""
         now = time.time() if now is None else now
         rows = [
-            (d.id, d.message_id, now, now, d.event, d.severity, d.tenant, d.channel,
-             d.provider, d.target, d.message, d.payload, d.status,
-             now if d.status in ("pending", "sending") else None,
-             owner if d.status == "sending" else None,
-             now + lease if d.status == "sending" else None, d.dedup_key, d.last_error)
+            (
+                d.id,
+                d.message_id,
+                now,
+                now,
+                d.event,
+                d.severity,
+                d.tenant,
+                d.channel,
+                d.provider,
+                d.target,
+                d.message,
+                d.payload,
+                d.status,
+                now if d.status in ("pending", "sending") else None,
+                owner if d.status == "sending" else None,
+                now + lease if d.status == "sending" else None,
+                d.dedup_key,
+                d.last_error,
+            )
             for d in deliveries
         ]
         with self._write() as db:
@@ -246,8 +271,9 @@ class Store:
                 rows,
             )
 
-    def claim(self, owner: str, *, limit: int, lease: float,
-              now: float | None = None) -> list[DeliveryRow]:
+    def claim(
+        self, owner: str, *, limit: int, lease: float, now: float | None = None
+    ) -> list[DeliveryRow]:
         """Atomically lease up to ``limit`` due deliveries (pending, or with a dead lease)."""
         now = time.time() if now is None else now
         with self._write() as db:
@@ -259,14 +285,23 @@ class Store:
                 " ORDER BY next_attempt LIMIT ?) RETURNING " + ", ".join(_DELIVERY_COLUMNS),
                 (owner, now + lease, now, now, now, limit),
             )
-            rows = [DeliveryRow(**dict(zip(_DELIVERY_COLUMNS, r, strict=True)))
-                    for r in cursor.fetchall()]
+            rows = [
+                DeliveryRow(**dict(zip(_DELIVERY_COLUMNS, r, strict=True)))
+                for r in cursor.fetchall()
+            ]
         rows.sort(key=lambda r: (r.next_attempt or 0, r.id))
         return rows
 
-    def record_attempt(self, attempt: AttemptRow, *, status: str, owner: str | None,
-                       next_attempt: float | None = None, lease_until: float | None = None,
-                       meta: dict[str, Any] | None = None) -> None:
+    def record_attempt(
+        self,
+        attempt: AttemptRow,
+        *,
+        status: str,
+        owner: str | None,
+        next_attempt: float | None = None,
+        lease_until: float | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> None:
         """Log one attempt and move its delivery on, in one transaction.
 
         ``status`` is ``delivered``/``failed`` (final), ``pending`` (released for a
@@ -279,18 +314,33 @@ class Store:
             db.execute(
                 "INSERT OR REPLACE INTO attempts (delivery_id, number, started, duration,"
                 " http_status, outcome, error, response) VALUES (?,?,?,?,?,?,?,?)",
-                (attempt.delivery_id, attempt.number, attempt.started, attempt.duration,
-                 attempt.http_status, attempt.outcome, attempt.error,
-                 (attempt.response or "")[:EXCERPT_LIMIT] or None),
+                (
+                    attempt.delivery_id,
+                    attempt.number,
+                    attempt.started,
+                    attempt.duration,
+                    attempt.http_status,
+                    attempt.outcome,
+                    attempt.error,
+                    (attempt.response or "")[:EXCERPT_LIMIT] or None,
+                ),
             )
             db.execute(
                 "UPDATE deliveries SET status = ?, attempts = ?, next_attempt = ?,"
                 " lease_owner = ?, lease_until = ?, last_error = ?, last_status = ?,"
                 " updated = ?, meta = COALESCE(?, meta) WHERE id = ?",
-                (status, attempt.number, next_attempt, lease_owner,
-                 lease_until if status == "sending" else None,
-                 attempt.error, attempt.http_status, now,
-                 json.dumps(meta) if meta else None, attempt.delivery_id),
+                (
+                    status,
+                    attempt.number,
+                    next_attempt,
+                    lease_owner,
+                    lease_until if status == "sending" else None,
+                    attempt.error,
+                    attempt.http_status,
+                    now,
+                    json.dumps(meta) if meta else None,
+                    attempt.delivery_id,
+                ),
             )
 
     def finish_without_attempt(self, delivery_id: str, *, status: str, reason: str) -> None:
@@ -339,19 +389,31 @@ class Store:
 
     def find(self, prefix: str) -> list[DeliveryRow]:
         """Deliveries whose id starts with ``prefix`` (ids are long; people type a few)."""
-        rows = self._db.execute(_SELECT + " WHERE id >= ? AND id < ? ORDER BY id LIMIT 2",
-                                (prefix, prefix + "\uffff")).fetchall()
+        rows = self._db.execute(
+            _SELECT + " WHERE id >= ? AND id < ? ORDER BY id LIMIT 2", (prefix, prefix + "\uffff")
+        ).fetchall()
         return [DeliveryRow(**dict(zip(_DELIVERY_COLUMNS, r, strict=True))) for r in rows]
 
-    def query(self, *, channel: str | None = None, status: str | None = None,
-              event: str | None = None, tenant: str | None = None,
-              since: float | None = None, limit: int | None = 50,
-              message_id: str | None = None) -> list[DeliveryRow]:
+    def query(
+        self,
+        *,
+        channel: str | None = None,
+        status: str | None = None,
+        event: str | None = None,
+        tenant: str | None = None,
+        since: float | None = None,
+        limit: int | None = 50,
+        message_id: str | None = None,
+    ) -> list[DeliveryRow]:
         """Deliveries newest first, filtered. ``event`` is a glob (``training.*``)."""
         where: list[str] = []
         args: list[Any] = []
-        for column, value in (("channel", channel), ("status", status), ("tenant", tenant),
-                              ("message_id", message_id)):
+        for column, value in (
+            ("channel", channel),
+            ("status", status),
+            ("tenant", tenant),
+            ("message_id", message_id),
+        ):
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
@@ -366,25 +428,32 @@ class Store:
         if limit is not None:
             sql += " LIMIT ?"
             args.append(limit)
-        return [DeliveryRow(**dict(zip(_DELIVERY_COLUMNS, r, strict=True)))
-                for r in self._db.execute(sql, args).fetchall()]
+        return [
+            DeliveryRow(**dict(zip(_DELIVERY_COLUMNS, r, strict=True)))
+            for r in self._db.execute(sql, args).fetchall()
+        ]
 
     def attempts(self, delivery_id: str) -> list[AttemptRow]:
         cursor = self._db.execute(
             "SELECT delivery_id, number, started, duration, http_status, outcome, error,"
-            " response FROM attempts WHERE delivery_id = ? ORDER BY number", (delivery_id,))
+            " response FROM attempts WHERE delivery_id = ? ORDER BY number",
+            (delivery_id,),
+        )
         names = [a.name for a in attrs.fields(AttemptRow)]
         return [AttemptRow(**dict(zip(names, r, strict=True))) for r in cursor.fetchall()]
 
     def counts(self) -> dict[str, int]:
-        return dict(self._db.execute(
-            "SELECT status, COUNT(*) FROM deliveries GROUP BY status").fetchall())
+        return dict(
+            self._db.execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status").fetchall()
+        )
 
     def next_due(self) -> float | None:
         row = self._db.execute(
-            "SELECT MIN(next_attempt) FROM deliveries WHERE status = 'pending'").fetchone()
+            "SELECT MIN(next_attempt) FROM deliveries WHERE status = 'pending'"
+        ).fetchone()
         lease = self._db.execute(
-            "SELECT MIN(lease_until) FROM deliveries WHERE status = 'sending'").fetchone()
+            "SELECT MIN(lease_until) FROM deliveries WHERE status = 'sending'"
+        ).fetchone()
         times = [t for t in (row[0], lease[0]) if t is not None]
         return min(times) if times else None
 
@@ -393,7 +462,9 @@ class Store:
         with self._write() as db:
             cursor = db.execute(
                 "DELETE FROM deliveries WHERE created < ?"
-                " AND status IN ('delivered', 'failed', 'skipped')", (before,))
+                " AND status IN ('delivered', 'failed', 'skipped')",
+                (before,),
+            )
             return cursor.rowcount
 
     # -- channel health ------------------------------------------------------------
@@ -402,12 +473,20 @@ class Store:
         row = self._db.execute(
             "SELECT channel, disabled, disabled_reason, auto_disabled, consecutive_failures,"
             " last_success, last_failure, last_error FROM channel_state WHERE channel = ?",
-            (channel,)).fetchone()
+            (channel,),
+        ).fetchone()
         if row is None:
             return ChannelState(channel=channel)
-        return ChannelState(channel=row[0], disabled=bool(row[1]), disabled_reason=row[2],
-                            auto_disabled=bool(row[3]), consecutive_failures=row[4],
-                            last_success=row[5], last_failure=row[6], last_error=row[7])
+        return ChannelState(
+            channel=row[0],
+            disabled=bool(row[1]),
+            disabled_reason=row[2],
+            auto_disabled=bool(row[3]),
+            consecutive_failures=row[4],
+            last_success=row[5],
+            last_failure=row[6],
+            last_error=row[7],
+        )
 
     def channel_states(self) -> dict[str, ChannelState]:
         keys = [r[0] for r in self._db.execute("SELECT channel FROM channel_state")]
@@ -418,7 +497,9 @@ class Store:
             db.execute(
                 "INSERT INTO channel_state (channel, last_success) VALUES (?, ?)"
                 " ON CONFLICT(channel) DO UPDATE SET consecutive_failures = 0,"
-                " last_success = excluded.last_success", (channel, time.time()))
+                " last_success = excluded.last_success",
+                (channel, time.time()),
+            )
 
     def note_failure(self, channel: str, reason: str, *, disable_after: int) -> bool:
         """Count a failure; auto-disable at ``disable_after`` in a row. True if it just did."""
@@ -429,16 +510,18 @@ class Store:
                 " last_error) VALUES (?, 1, ?, ?) ON CONFLICT(channel) DO UPDATE SET"
                 " consecutive_failures = consecutive_failures + 1,"
                 " last_failure = excluded.last_failure, last_error = excluded.last_error",
-                (channel, now, reason))
+                (channel, now, reason),
+            )
             count, auto = db.execute(
-                "SELECT consecutive_failures, auto_disabled FROM channel_state"
-                " WHERE channel = ?", (channel,)).fetchone()
+                "SELECT consecutive_failures, auto_disabled FROM channel_state WHERE channel = ?",
+                (channel,),
+            ).fetchone()
             if count >= disable_after and not auto:
                 db.execute(
                     "UPDATE channel_state SET auto_disabled = 1, disabled_reason = ?"
                     " WHERE channel = ?",
-                    (f"auto-disabled after {count} consecutive failures; last: {reason}",
-                     channel))
+                    (f"auto-disabled after {count} consecutive failures; last: {reason}", channel),
+                )
                 return True
         return False
 
@@ -449,10 +532,13 @@ class Store:
                 db.execute(
                     "INSERT INTO channel_state (channel) VALUES (?) ON CONFLICT(channel)"
                     " DO UPDATE SET disabled = 0, auto_disabled = 0, disabled_reason = NULL,"
-                    " consecutive_failures = 0", (channel,))
+                    " consecutive_failures = 0",
+                    (channel,),
+                )
             else:
                 db.execute(
                     "INSERT INTO channel_state (channel, disabled, disabled_reason)"
                     " VALUES (?, 1, ?) ON CONFLICT(channel) DO UPDATE SET disabled = 1,"
                     " disabled_reason = excluded.disabled_reason",
-                    (channel, reason or "disabled by hand"))
+                    (channel, reason or "disabled by hand"),
+                )

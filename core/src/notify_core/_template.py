@@ -90,9 +90,7 @@ class EventTemplate:
             texts += [name, value]
         return texts
 
-    def render(
-        self, data: Mapping[str, Any], *, severity: Severity | None = None
-    ) -> Message:
+    def render(self, data: Mapping[str, Any], *, severity: Severity | None = None) -> Message:
         where = f"events.{self.event}"
         context = {"event": self.event, **data}
         return Message(

@@ -45,7 +45,8 @@ class RerouteTransport(httpx.AsyncBaseTransport):
         replacement = self._map.get(_origin(request.url))
         if replacement is not None:
             request.url = request.url.copy_with(
-                scheme=replacement.scheme, host=replacement.host, port=replacement.port)
+                scheme=replacement.scheme, host=replacement.host, port=replacement.port
+            )
             request.headers["Host"] = request.url.netloc.decode("ascii")
         return await self._inner.handle_async_request(request)
 
@@ -60,25 +61,36 @@ class Clients:
     payload (and its auth headers) to a host nobody configured.
     """
 
-    def __init__(self, *, transport: httpx.AsyncBaseTransport | None = None,
-                 concurrency: int = 32, reroute: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        concurrency: int = 32,
+        reroute: Mapping[str, str] | None = None,
+    ) -> None:
         self._transport = transport
         self._concurrency = concurrency
-        self._reroute = dict(reroute if reroute is not None
-                             else parse_reroute(os.environ.get(REROUTE_ENV)))
+        self._reroute = dict(
+            reroute if reroute is not None else parse_reroute(os.environ.get(REROUTE_ENV))
+        )
         self._clients: dict[bool, httpx.AsyncClient] = {}
 
     def get(self, verify: bool = True) -> httpx.AsyncClient:
         client = self._clients.get(verify)
         if client is None:
-            limits = httpx.Limits(max_connections=self._concurrency * 2,
-                                  max_keepalive_connections=self._concurrency)
+            limits = httpx.Limits(
+                max_connections=self._concurrency * 2, max_keepalive_connections=self._concurrency
+            )
             transport = self._transport or httpx.AsyncHTTPTransport(verify=verify, limits=limits)
             if self._reroute:
                 transport = RerouteTransport(transport, self._reroute)
-            client = httpx.AsyncClient(transport=transport, follow_redirects=False,
-                                       verify=verify, limits=limits,
-                                       headers={"User-Agent": "notify"})
+            client = httpx.AsyncClient(
+                transport=transport,
+                follow_redirects=False,
+                verify=verify,
+                limits=limits,
+                headers={"User-Agent": "notify"},
+            )
             self._clients[verify] = client
         return client
 

@@ -10,6 +10,7 @@ auto-loaded, so installing notify-core changes no one's test run. Fixtures:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -75,9 +76,15 @@ class RecordingServer:
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                answer = server._record(RecordedRequest(
-                    method=self.command, path=self.path, headers=dict(self.headers.items()),
-                    body=body, received=time.time()))
+                answer = server._record(
+                    RecordedRequest(
+                        method=self.command,
+                        path=self.path,
+                        headers=dict(self.headers.items()),
+                        body=body,
+                        received=time.time(),
+                    )
+                )
                 if answer.delay:
                     time.sleep(answer.delay)
                 if answer.close:
@@ -90,10 +97,8 @@ class RecordingServer:
                     self.send_header(key, value)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                try:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
 
             do_POST = do_PUT = do_PATCH = do_GET = do_DELETE = _handle
 
@@ -128,8 +133,9 @@ class RecordingServer:
         """Queue answers (an int is a status with an empty body) for ``path`` or any path."""
         with self._lock:
             queue = self._scripts.setdefault(path, deque())
-            queue.extend(a if isinstance(a, Answer) else Answer(status=a, body=b"")
-                         for a in answers)
+            queue.extend(
+                a if isinstance(a, Answer) else Answer(status=a, body=b"") for a in answers
+            )
 
     def _record(self, request: RecordedRequest) -> Answer:
         with self._lock:

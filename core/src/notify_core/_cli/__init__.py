@@ -13,8 +13,8 @@ import traceback
 import typer
 
 from .._errors import NotifyError
+from . import _info, _send, _worker  # noqa: F401  (they register their commands)
 from ._common import app, state
-from . import _send, _info, _worker  # noqa: F401  (they register their commands)
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -48,8 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if state.debug:
             traceback.print_exc()
-        print(f"notify: internal error: {type(exc).__name__}: {exc} "
-              "(rerun with --debug for the traceback)", file=sys.stderr)
+        print(
+            f"notify: internal error: {type(exc).__name__}: {exc} "
+            "(rerun with --debug for the traceback)",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     return result if isinstance(result, int) else 0
 

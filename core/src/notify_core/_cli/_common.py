@@ -48,9 +48,15 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Show the versions of the core and plugins.")
-                       ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version,
+            is_eager=True,
+            help="Show the versions of the core and plugins.",
+        ),
+    ] = False,
 ) -> None:
     """notify: one command for every notification channel.
 
@@ -61,22 +67,30 @@ def _root(
     state.debug = debug
 
 
-ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c",
-                      help="Configuration file (default: $NOTIFY_CONFIG, ./notify.toml).")]
-DbOpt = Annotated[Path | None, typer.Option("--db",
-                  help="SQLite store (default: $NOTIFY_DB, [notify].db, ./notify.db).")]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", "-c", help="Configuration file (default: $NOTIFY_CONFIG, ./notify.toml)."
+    ),
+]
+DbOpt = Annotated[
+    Path | None,
+    typer.Option("--db", help="SQLite store (default: $NOTIFY_DB, [notify].db, ./notify.db)."),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
-def load_notifier(config: Path | None, db: Path | None, *, required: bool = True,
-                  **kwargs: Any) -> Notifier:
+def load_notifier(
+    config: Path | None, db: Path | None, *, required: bool = True, **kwargs: Any
+) -> Notifier:
     """A notifier from the configuration, or one without channels when none is needed."""
     providers = Providers.discover()
     found = find_config(config)
     if found is None:
         if required:
-            raise ConfigError("no configuration: pass --config, set NOTIFY_CONFIG, "
-                              "or create ./notify.toml")
+            raise ConfigError(
+                "no configuration: pass --config, set NOTIFY_CONFIG, or create ./notify.toml"
+            )
         return Notifier(db=db, providers=providers, **kwargs)
     return Notifier(config=load_config(found, providers), db=db, providers=providers, **kwargs)
 

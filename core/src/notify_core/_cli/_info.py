@@ -16,23 +16,29 @@ def plugins(json_out: JsonOpt = False) -> None:
     """
     installed = Providers.discover().installed
     if json_out:
-        print_json([
-            {
-                "provider": name,
-                "plugin": p.plugin,
-                "distribution": p.distribution,
-                "version": p.version,
-                "description": p.spec.description,
-                "capabilities": sorted(p.spec.capabilities),
-                "default_rate": {"per_second": p.spec.default_rate.per_second,
-                                 "burst": p.spec.default_rate.burst},
-                "default_retry": {"attempts": p.spec.default_retry.attempts,
-                                  "backoff": p.spec.default_retry.backoff,
-                                  "max_delay": p.spec.default_retry.max_delay},
-                "url_patterns": [u.pattern for u in p.spec.url_patterns],
-            }
-            for name, p in installed.items()
-        ])
+        print_json(
+            [
+                {
+                    "provider": name,
+                    "plugin": p.plugin,
+                    "distribution": p.distribution,
+                    "version": p.version,
+                    "description": p.spec.description,
+                    "capabilities": sorted(p.spec.capabilities),
+                    "default_rate": {
+                        "per_second": p.spec.default_rate.per_second,
+                        "burst": p.spec.default_rate.burst,
+                    },
+                    "default_retry": {
+                        "attempts": p.spec.default_retry.attempts,
+                        "backoff": p.spec.default_retry.backoff,
+                        "max_delay": p.spec.default_retry.max_delay,
+                    },
+                    "url_patterns": [u.pattern for u in p.spec.url_patterns],
+                }
+                for name, p in installed.items()
+            ]
+        )
         return
     if not installed:
         typer.echo("no providers installed; try `pip install notify-webhook`")

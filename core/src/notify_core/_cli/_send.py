@@ -39,29 +39,41 @@ def send(
     title: Annotated[str | None, typer.Option("--title", "-t", help="The headline.")] = None,
     body: Annotated[str, typer.Option("--body", "-b", help="Text; '-' reads stdin.")] = "",
     event: Annotated[str, typer.Option(help="Event name, used for routing.")] = "",
-    severity: Annotated[str, typer.Option("--severity", "-s",
-                                          help="info, warning, error or critical.")] = "info",
-    field: Annotated[list[str] | None, typer.Option("--field", "-f",
-                     help="KEY=VALUE shown with the message (repeatable).")] = None,
-    action: Annotated[list[str] | None, typer.Option("--action", "-a",
-                      help="LABEL=URL button (repeatable).")] = None,
-    dedup_key: Annotated[str | None, typer.Option(help="Identifies repeats of one alert.")
-                         ] = None,
-    to: Annotated[list[str] | None, typer.Option("--to",
-                  help="Channel name (repeatable); default: route by --event.")] = None,
-    url: Annotated[str | None, typer.Option(help="Send to this URL, no configuration needed.")
-                   ] = None,
-    provider: Annotated[str | None, typer.Option(help="Provider of --url (default: inferred).")
-                        ] = None,
+    severity: Annotated[
+        str, typer.Option("--severity", "-s", help="info, warning, error or critical.")
+    ] = "info",
+    field: Annotated[
+        list[str] | None,
+        typer.Option("--field", "-f", help="KEY=VALUE shown with the message (repeatable)."),
+    ] = None,
+    action: Annotated[
+        list[str] | None, typer.Option("--action", "-a", help="LABEL=URL button (repeatable).")
+    ] = None,
+    dedup_key: Annotated[str | None, typer.Option(help="Identifies repeats of one alert.")] = None,
+    to: Annotated[
+        list[str] | None,
+        typer.Option("--to", help="Channel name (repeatable); default: route by --event."),
+    ] = None,
+    url: Annotated[
+        str | None, typer.Option(help="Send to this URL, no configuration needed.")
+    ] = None,
+    provider: Annotated[
+        str | None, typer.Option(help="Provider of --url (default: inferred).")
+    ] = None,
     tenant: Annotated[str | None, typer.Option(help="Tenant whose channels to use.")] = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run",
-                       help="Print the payloads, masked; send and store nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the payloads, masked; send and store nothing.")
+    ] = False,
     json_out: JsonOpt = False,
-    wait: Annotated[float, typer.Option(help="Seconds to wait for final outcomes; what "
-                    "still waits for a retry stays queued for `notify worker`. 0 only queues.")
-                    ] = 30.0,
+    wait: Annotated[
+        float,
+        typer.Option(
+            help="Seconds to wait for final outcomes; what "
+            "still waits for a retry stays queued for `notify worker`. 0 only queues."
+        ),
+    ] = 30.0,
 ) -> int:
     """Send one notification.
 
@@ -80,8 +92,15 @@ def send(
     if wait < 0:
         raise UsageError("--wait: must not be negative")
     fields = [Field(*parse_pair(f, "--field", "KEY=VALUE")) for f in field or ()]
-    message = Message(title=title, body=body, event=event, severity=level, fields=fields,
-                      actions=[parse_action(a) for a in action or ()], dedup_key=dedup_key)
+    message = Message(
+        title=title,
+        body=body,
+        event=event,
+        severity=level,
+        fields=fields,
+        actions=[parse_action(a) for a in action or ()],
+        dedup_key=dedup_key,
+    )
     notifier = load_notifier(config, db, required=url is None)
     with notifier:
         targets: list[str] | None = list(to) if to else None
@@ -113,23 +132,30 @@ def send(
 
 
 def _nothing_routed(message: Message) -> str:
-    return (f"no channel takes event {message.event or '(none)'!r} at severity "
-            f"{message.severity.value}; name channels with --to or check their `events`")
+    return (
+        f"no channel takes event {message.event or '(none)'!r} at severity "
+        f"{message.severity.value}; name channels with --to or check their `events`"
+    )
 
 
 def _report(result: SendResult, as_json: bool, *, queued_ok: bool) -> None:
     if as_json:
-        print_json({
-            "message_id": result.message_id,
-            "ok": result.ok,
-            "deliveries": [attrs.asdict(d) for d in result.deliveries],
-        })
+        print_json(
+            {
+                "message_id": result.message_id,
+                "ok": result.ok,
+                "deliveries": [attrs.asdict(d) for d in result.deliveries],
+            }
+        )
         return
     for d in result.deliveries:
         name = f"{d.tenant}/{d.channel}" if d.tenant else d.channel
         tries = f"{d.attempts} attempt{'s' if d.attempts != 1 else ''}"
-        detail = d.reason if d.status != "delivered" else (
-            f"HTTP {d.http_status}" if d.http_status else "")
+        detail = (
+            d.reason
+            if d.status != "delivered"
+            else (f"HTTP {d.http_status}" if d.http_status else "")
+        )
         if d.status == "pending" and d.attempts:
             detail = f"will retry (queued for `notify worker`): {d.reason}"
         typer.echo(f"{d.status:<9} {name}  {d.provider}  {tries}  {detail}  [{d.id}]".rstrip())

@@ -15,12 +15,13 @@ from ._common import ConfigOpt, DbOpt, app, load_notifier
 
 @app.command()
 def worker(
-    once: Annotated[bool, typer.Option("--once", help="Drain what is due now, then exit.")
-                    ] = False,
-    concurrency: Annotated[int | None, typer.Option(min=1, help="Attempts in flight at once.")
-                           ] = None,
-    grace: Annotated[float, typer.Option(help="Seconds in-flight attempts get on shutdown.")
-                     ] = 10.0,
+    once: Annotated[bool, typer.Option("--once", help="Drain what is due now, then exit.")] = False,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, help="Attempts in flight at once.")
+    ] = None,
+    grace: Annotated[
+        float, typer.Option(help="Seconds in-flight attempts get on shutdown.")
+    ] = 10.0,
     config: ConfigOpt = None,
     db: DbOpt = None,
 ) -> int:
@@ -32,19 +33,21 @@ def worker(
 
     def report(result: DeliveryResult) -> None:
         name = f"{result.tenant}/{result.channel}" if result.tenant else result.channel
-        print(f"{result.status:<9} {name}  attempt {result.attempts}  {result.reason}  "
-              f"[{result.id}]", flush=True)
+        print(
+            f"{result.status:<9} {name}  attempt {result.attempts}  {result.reason}  [{result.id}]",
+            flush=True,
+        )
 
     async def run() -> dict[str, int]:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        return await notifier.run_worker(stop=stop, once=once, concurrency=concurrency,
-                                         grace=grace, on_result=report)
+        return await notifier.run_worker(
+            stop=stop, once=once, concurrency=concurrency, grace=grace, on_result=report
+        )
 
     with notifier:
         totals = asyncio.run(run())
-    print("worker stopped: " + ", ".join(f"{k} {v}" for k, v in totals.items()),
-          file=sys.stderr)
+    print("worker stopped: " + ", ".join(f"{k} {v}" for k, v in totals.items()), file=sys.stderr)
     return 0 if not once or totals.get("failed", 0) == 0 else 1

@@ -70,8 +70,9 @@ def validate_url(channel: Channel) -> Target | None:
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError):
-        raise InvalidTarget("webhook url is not a valid URL; expected http(s)://host/path") \
-            from None
+        raise InvalidTarget(
+            "webhook url is not a valid URL; expected http(s)://host/path"
+        ) from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise InvalidTarget(
             f"webhook url must look like https://host/path, got scheme "
@@ -103,8 +104,7 @@ def _auth_secrets(settings: Mapping[str, Any]) -> list[str]:
     if not isinstance(auth, Mapping):
         raise InvalidTarget("webhook settings.auth must be a table with a type")
     kind = auth.get("type")
-    needed = {"bearer": ("token",), "basic": ("username", "password"),
-              "header": ("name", "value")}
+    needed = {"bearer": ("token",), "basic": ("username", "password"), "header": ("name", "value")}
     if kind not in needed:
         raise InvalidTarget("webhook settings.auth.type must be bearer, basic or header")
     for key in needed[kind]:
@@ -127,13 +127,16 @@ def _auth_headers(settings: Mapping[str, Any]) -> dict[str, str]:
 
 def _signing_key(secret: str) -> bytes:
     if not secret.startswith(SECRET_PREFIX):
-        raise InvalidTarget("webhook settings.secret must start with 'whsec_' "
-                            "(Standard Webhooks format: whsec_ + base64 key)")
+        raise InvalidTarget(
+            "webhook settings.secret must start with 'whsec_' "
+            "(Standard Webhooks format: whsec_ + base64 key)"
+        )
     try:
-        return base64.b64decode(secret[len(SECRET_PREFIX):], validate=True)
+        return base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
     except (binascii.Error, ValueError):
-        raise InvalidTarget("webhook settings.secret: the part after 'whsec_' is not base64") \
-            from None
+        raise InvalidTarget(
+            "webhook settings.secret: the part after 'whsec_' is not base64"
+        ) from None
 
 
 def _check_template(template: Any) -> None:
@@ -181,8 +184,7 @@ def build_payload(channel: Channel, message: Message, delivery_id: str) -> Paylo
             raise PayloadError(f"webhook template: {exc}") from None
     headers = {str(k): str(v) for k, v in settings.get("headers", {}).items()}
     headers.update(_auth_headers(settings))
-    return Payload(body=body, method=str(settings.get("method", "POST")).upper(),
-                   headers=headers)
+    return Payload(body=body, method=str(settings.get("method", "POST")).upper(), headers=headers)
 
 
 def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
@@ -194,23 +196,32 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
 
 
 @hookimpl
-def send(channel: Channel, payload: Payload, context: SendContext,
-         client: httpx.AsyncClient) -> Awaitable[Outcome] | None:
+def send(
+    channel: Channel, payload: Payload, context: SendContext, client: httpx.AsyncClient
+) -> Awaitable[Outcome] | None:
     if channel.provider != NAME or "secret" not in channel.settings:
         return None  # unsigned: the core's HTTP send does it all
     return _send_signed(channel, payload, context, client)
 
 
-async def _send_signed(channel: Channel, payload: Payload, context: SendContext,
-                       client: httpx.AsyncClient) -> Outcome:
+async def _send_signed(
+    channel: Channel, payload: Payload, context: SendContext, client: httpx.AsyncClient
+) -> Outcome:
     from notify_core import generic_outcome
 
     timestamp = int(time.time())
-    signature = sign(str(channel.settings["secret"]), context.delivery_id, timestamp,
-                     payload.content())
-    response = await http_send(channel, payload, context, client, headers={
-        "webhook-id": context.delivery_id,
-        "webhook-timestamp": str(timestamp),
-        "webhook-signature": signature,
-    })
+    signature = sign(
+        str(channel.settings["secret"]), context.delivery_id, timestamp, payload.content()
+    )
+    response = await http_send(
+        channel,
+        payload,
+        context,
+        client,
+        headers={
+            "webhook-id": context.delivery_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": signature,
+        },
+    )
     return generic_outcome(response)
