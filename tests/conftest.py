@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import pytest
 
@@ -11,9 +10,8 @@ pytest_plugins = ["notify_core.testing"]
 
 
 @pytest.fixture(autouse=True)
-def _no_ambient_notify_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _no_ambient_notify_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's own NOTIFY_* variables must not change what a test sees."""
     for key in list(os.environ):
         if key.startswith("NOTIFY_"):
             monkeypatch.delenv(key)
-    yield

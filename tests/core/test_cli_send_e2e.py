@@ -234,7 +234,8 @@ def test_body_from_stdin(recorder, notify_cli):
         ),
         (
             ["-t", "x", "--to", "a"],
-            '[channels.a]\nprovider = "webhook"\nurl = "http://x.y/"\nrate = { per_second = "fast" }',
+            '[channels.a]\nprovider = "webhook"\nurl = "http://x.y/"\n'
+            'rate = { per_second = "fast" }',
             {},
             "channels.a.rate.per_second: expected a number, got 'fast'",
         ),
