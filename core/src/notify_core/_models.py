@@ -93,6 +93,10 @@ class Action:
     style: ActionStyle = "default"
 
 
+def _tags(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in value or ())
+
+
 def _fields(value: Any) -> tuple[Field, ...]:
     if isinstance(value, Mapping):
         return tuple(Field(k, v) for k, v in value.items())
@@ -124,7 +128,7 @@ class Message:
     fields: tuple[Field, ...] = attrs.field(default=(), converter=_fields)
     actions: tuple[Action, ...] = attrs.field(default=(), converter=_actions)
     dedup_key: str | None = None
-    tags: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    tags: tuple[str, ...] = attrs.field(default=(), converter=_tags)
     timestamp: datetime = attrs.field(factory=_utcnow)
     data: Mapping[str, Any] = attrs.field(factory=dict, converter=_freeze_mapping)
     overrides: Mapping[str, Any] = attrs.field(factory=dict, converter=_freeze_mapping)

@@ -9,9 +9,9 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import httpx
@@ -30,6 +30,7 @@ from ._template import default_message
 from ._transport import Clients
 
 ADHOC_PREFIX = "adhoc:"
+T = TypeVar("T")
 
 
 @attrs.frozen
@@ -493,7 +494,7 @@ class Notifier:
         return totals
 
 
-def _run(coro: Any) -> Any:
+def _run(coro: Coroutine[Any, Any, T]) -> T:
     try:
         asyncio.get_running_loop()
     except RuntimeError:

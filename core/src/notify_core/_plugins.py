@@ -6,7 +6,7 @@ import difflib
 import os
 from collections.abc import Iterable, Mapping
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any
+from typing import Any, cast
 
 import attrs
 import httpx
@@ -97,7 +97,8 @@ class Providers:
                 plugin_name, dist, version = self._origins.get(
                     id(impl.plugin), (impl.plugin_name, "", "")
                 )
-                for spec in impl.function() or ():
+                declared = cast("Iterable[ProviderSpec]", impl.function() or ())
+                for spec in declared:
                     if spec.name not in specs:
                         specs[spec.name] = InstalledProvider(spec, plugin_name, dist, version)
             self._specs = dict(sorted(specs.items()))

@@ -177,7 +177,7 @@ class RecordingServer:
 
         self._httpd = ThreadingHTTPServer((host, 0), Handler)
         self._httpd.daemon_threads = True
-        self._httpd.block_on_close = False  # type: ignore[attr-defined]
+        self._httpd.block_on_close = False
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     @property

@@ -8,6 +8,7 @@ from typing import Annotated
 import attrs
 import typer
 
+from .._channel import Channel
 from .._errors import NotifyError
 from .._models import Action, Field, Message, Severity
 from .._notifier import SendResult, adhoc_channel
@@ -103,19 +104,17 @@ def send(
     )
     notifier = load_notifier(config, db, required=url is None)
     with notifier:
-        targets: list[str] | None = list(to) if to else None
         if url is not None:
             if to:
                 raise UsageError("--url and --to cannot be combined")
             name = provider or notifier.providers.infer(url)
             notifier.providers.spec(name)
-            targets = None
             channel = adhoc_channel(url, name)
-            route: list = [channel]
+            route: list[str | Channel] = [channel]
         else:
             if provider:
                 raise UsageError("--provider goes with --url")
-            route = targets or []
+            route = list(to or [])
         if dry_run:
             planned = notifier.plan(message, route or None, tenant)
             if not planned:
