@@ -15,3 +15,9 @@ def _no_ambient_notify_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith("NOTIFY_"):
             monkeypatch.delenv(key)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests run on asyncio through anyio's pytest plugin (httpx already needs anyio)."""
+    return "asyncio"

@@ -49,12 +49,12 @@ def placeholders(template: str) -> list[str]:
 
 def render(template: str, data: Mapping[str, Any], *, where: str = "") -> str:
     """Fill ``{name}`` placeholders from ``data``; an unknown name is a TemplateError."""
+    placeholders(template)  # forbidden syntax anywhere fails before any lookup
     out: list[str] = []
     for literal, field_name, _, _ in _formatter.parse(template):
         out.append(literal)
         if field_name is None:
             continue
-        placeholders("{" + field_name + "}")
         if field_name not in data:
             known = ", ".join(sorted(map(str, data))) or "none"
             prefix = f"{where}: " if where else ""

@@ -1,0 +1,186 @@
+"""The library API: routing, tenants, kill switches, health, results, async twins."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from notify_core import (
+    Channel,
+    ConfigError,
+    Message,
+    Notifier,
+    Providers,
+    RetryPolicy,
+    parse_config,
+)
+
+PROVIDERS = Providers.discover()
+
+
+class Sink:
+    """An httpx transport that answers from a script and remembers what it got."""
+
+    def __init__(self, *statuses: int) -> None:
+        self.statuses = list(statuses)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        status = self.statuses.pop(0) if self.statuses else 200
+        return httpx.Response(status, text="ok" if status < 300 else f"err {status}")
+
+    def paths(self) -> list[str]:
+        return [r.url.path for r in self.requests]
+
+
+def notifier(
+    tmp_path,
+    config: dict | None = None,
+    sink: Sink | None = None,
+    env: dict[str, str] | None = None,
+    **kw,
+) -> Notifier:
+    parsed = parse_config(config or {}, PROVIDERS, env={})
+    return Notifier(
+        config=parsed,
+        db=tmp_path / "n.db",
+        providers=PROVIDERS,
+        transport=httpx.MockTransport(sink or Sink()),
+        env=env or {},
+        **kw,
+    )
+
+
+CONFIG = {
+    "channels": {
+        "ml": {"provider": "webhook", "url": "http://sink/ml", "events": ["training.*"]},
+        "oncall": {"provider": "webhook", "url": "http://sink/oncall", "min_severity": "error"},
+    },
+    "tenants": {
+        "acme": {"channels": {"acme": {"provider": "webhook", "url": "http://sink/acme"}}},
+        "empty": {"channels": {}},
+    },
+    "events": {
+        "training.complete": {"title": "Done: {experiment}", "fields": {"Acc": "{accuracy}"}}
+    },
+}
+
+
+def test_routing_by_event_and_severity(tmp_path):
+    sink = Sink()
+    with notifier(tmp_path, CONFIG, sink) as n:
+        n.send(Message(title="a", event="training.complete"))
+        n.send(Message(title="b", event="training.failed", severity="error"))
+        n.send(Message(title="c", event="pipeline.failed", severity="warning"))
+    assert sink.paths() == ["/ml", "/ml", "/oncall"]
+
+
+def test_tenants_use_their_channels_or_fall_back_to_root(tmp_path):
+    sink = Sink()
+    with notifier(tmp_path, CONFIG, sink) as n:
+        n.emit("training.complete", {"experiment": "e1", "accuracy": 0.9}, tenant="acme")
+        n.emit("training.complete", {"experiment": "e2", "accuracy": 0.8}, tenant="empty")
+        n.emit("training.complete", {"experiment": "e3", "accuracy": 0.7}, tenant="unknown")
+    assert sink.paths() == ["/acme", "/ml", "/ml"]
+    bodies = [r.read() for r in sink.requests]
+    assert b"Done: e1" in bodies[0] and b'"tenant":"acme"' in bodies[0]
+
+
+def test_result_lists_each_delivery(tmp_path):
+    sink = Sink(500, 200)
+    config = {
+        "channels": {
+            "a": {
+                "provider": "webhook",
+                "url": "http://sink/a",
+                "retry": {"attempts": 3, "backoff": 0.01},
+            }
+        }
+    }
+    with notifier(tmp_path, config, sink) as n:
+        result = n.send(Message(title="x"), to=["a"])
+    [d] = result.deliveries
+    assert result.ok
+    assert (d.channel, d.status, d.attempts, d.http_status) == ("a", "delivered", 2, 200)
+
+
+@pytest.mark.parametrize(
+    ("env", "config_extra", "reason"),
+    [
+        ({"NOTIFY_DISABLED": "1"}, {}, "NOTIFY_DISABLED is set"),
+        ({"NOTIFY_WEBHOOK_ENABLED": "false"}, {}, "NOTIFY_WEBHOOK_ENABLED=false"),
+        ({}, {"enabled": False}, "disabled in configuration"),
+    ],
+)
+def test_kill_switches_record_skipped(tmp_path, env, config_extra, reason):
+    sink = Sink()
+    config = {"channels": {"a": {"provider": "webhook", "url": "http://sink/a", **config_extra}}}
+    with notifier(tmp_path, config, sink, env=env) as n:
+        result = n.send(Message(title="x"))
+        [row] = n.store.query()
+    assert sink.requests == []
+    assert result.deliveries[0].status == "skipped"
+    assert reason in result.deliveries[0].reason
+    assert (row.status, row.last_error) == ("skipped", result.deliveries[0].reason)
+
+
+def test_auto_disable_after_consecutive_failures(tmp_path):
+    sink = Sink(*([404] * 5))
+    config = {
+        "notify": {"auto_disable_after": 3},
+        "channels": {"a": {"provider": "webhook", "url": "http://sink/a"}},
+    }
+    with notifier(tmp_path, config, sink) as n:
+        statuses = [n.send(Message(title=f"{i}")).deliveries[0].status for i in range(5)]
+        state = n.store.channel_state("a")
+    assert statuses == ["failed", "failed", "failed", "skipped", "skipped"]
+    assert len(sink.requests) == 3
+    assert state.auto_disabled
+    assert "auto-disabled after 3 consecutive failures" in (state.disabled_reason or "")
+
+
+def test_channels_built_in_code(tmp_path):
+    sink = Sink()
+    ch = Channel(
+        name="code", provider="webhook", url="http://sink/code", retry=RetryPolicy(attempts=1)
+    )
+    with Notifier(
+        channels=[ch],
+        db=tmp_path / "n.db",
+        providers=PROVIDERS,
+        transport=httpx.MockTransport(sink),
+        env={},
+    ) as n:
+        assert n.send(Message(title="hi")).ok
+    assert sink.paths() == ["/code"]
+
+
+@pytest.mark.anyio
+async def test_async_twins(tmp_path):
+    sink = Sink()
+    async with notifier(tmp_path, CONFIG, sink) as n:
+        result = await n.aemit("training.complete", {"experiment": "x", "accuracy": 1})
+        with pytest.raises(RuntimeError, match="await asend"):
+            n.send(Message(title="inside a loop"))
+    assert result.ok and sink.paths() == ["/ml"]
+
+
+def test_unknown_channel_is_a_config_error(tmp_path):
+    with notifier(tmp_path, CONFIG) as n, pytest.raises(ConfigError, match="unknown channel"):
+        n.send(Message(title="x"), to=["nope"])
+
+
+def test_wait_zero_only_queues_and_the_worker_delivers(tmp_path):
+    import asyncio
+
+    sink = Sink()
+    with notifier(tmp_path, CONFIG, sink) as n:
+        result = n.send(Message(title="later", event="training.x"), wait=0)
+        assert [d.status for d in result.deliveries] == ["pending"]
+        assert sink.requests == []
+        totals = asyncio.run(n.run_worker(once=True))
+        [row] = n.store.query()
+    assert totals["delivered"] == 1
+    assert row.status == "delivered"
+    assert sink.paths() == ["/ml"]
