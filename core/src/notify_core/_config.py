@@ -78,7 +78,10 @@ def find_config(
 
 
 def load_config(
-    path: str | os.PathLike[str], providers: Any, env: Mapping[str, str] | None = None
+    path: str | os.PathLike[str],
+    providers: Any,
+    env: Mapping[str, str] | None = None,
+    problems: list[ConfigError] | None = None,
 ) -> Config:
     """Read and validate a TOML file; raises ConfigError naming the file and key."""
     path = Path(path)
@@ -93,7 +96,7 @@ def load_config(
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML: {exc}", source=source) from None
-    return parse_config(data, providers, source=source, env=env)
+    return parse_config(data, providers, source=source, env=env, problems=problems)
 
 
 def parse_config(
@@ -102,17 +105,39 @@ def parse_config(
     *,
     source: str = "<memory>",
     env: Mapping[str, str] | None = None,
+    problems: list[ConfigError] | None = None,
 ) -> Config:
-    """Validate already-parsed TOML data (``providers`` is a :class:`Providers`)."""
-    reader = _Reader(source, os.environ if env is None else env, providers)
+    """Validate already-parsed TOML data (``providers`` is a :class:`Providers`).
+
+    With a ``problems`` list, a broken channel or template is recorded there and left
+    out instead of stopping the load, so ``notify check`` can list every problem.
+    """
+    reader = _Reader(source, os.environ if env is None else env, providers, problems)
     return reader.config(data)
 
 
 class _Reader:
-    def __init__(self, source: str, env: Mapping[str, str], providers: Any) -> None:
+    def __init__(
+        self,
+        source: str,
+        env: Mapping[str, str],
+        providers: Any,
+        problems: list[ConfigError] | None = None,
+    ) -> None:
         self.source = source
         self.env = env
         self.providers = providers
+        self.problems = problems
+
+    def collecting(self, make: Any, *args: Any) -> Any:
+        """Build one item; when collecting, a broken item is recorded and skipped."""
+        try:
+            return make(*args)
+        except ConfigError as exc:
+            if self.problems is None:
+                raise
+            self.problems.append(exc)
+            return None
 
     def error(self, path: str, message: str) -> ConfigError:
         return ConfigError(message, source=self.source, path=path)
@@ -238,8 +263,9 @@ class _Reader:
                 tenant.get("channels", {}), f"{tpath}.channels", tenant=name
             )
         templates = {
-            event: self.template(event, spec)
+            event: template
             for event, spec in self.table(data.get("events", {}), "events").items()
+            if (template := self.collecting(self.template, event, spec)) is not None
         }
         return Config(
             source=self.source, channels=channels, tenants=tenants, templates=templates, **kwargs
@@ -247,9 +273,11 @@ class _Reader:
 
     def channels(self, value: Any, path: str, *, tenant: str | None) -> tuple[Channel, ...]:
         table = self.table(value, path)
-        return tuple(
-            self.channel(name, spec, f"{path}.{name}", tenant) for name, spec in table.items()
+        built = (
+            self.collecting(self.channel, name, spec, f"{path}.{name}", tenant)
+            for name, spec in table.items()
         )
+        return tuple(c for c in built if c is not None)
 
     def channel(self, name: str, value: Any, path: str, tenant: str | None) -> Channel:
         if not _CHANNEL_NAME.match(name):

@@ -63,6 +63,9 @@ class Job:
     rate: Rate
     retry: RetryPolicy
     attempts: int = 0
+    #: attempts made before the current retry budget began (a manual ``notify retry``
+    #: grants a fresh budget; the attempt numbers keep counting).
+    budget_from: int = 0
 
 
 class Dispatcher:
@@ -158,13 +161,15 @@ class Dispatcher:
         counts_as_failure = outcome.disables
         if outcome.status == "delivered":
             status = "delivered"
-        elif outcome.status == "retry" and job.attempts < job.retry.attempts:
-            next_at = time.time() + next_delay(job.retry, job.attempts, outcome.retry_after)
+        elif outcome.status == "retry" and (used := job.attempts - job.budget_from) < (
+            job.retry.attempts
+        ):
+            next_at = time.time() + next_delay(job.retry, used, outcome.retry_after)
             status = "sending" if next_at <= deadline else "pending"
         else:
             status = "failed"
             if outcome.status == "retry":
-                reason = f"gave up after {job.attempts} attempts: {reason}"
+                reason = f"gave up after {job.attempts - job.budget_from} attempts: {reason}"
                 counts_as_failure = True
         lease_until = (next_at or 0) + self.lease if status == "sending" else None
         self.store.record_attempt(

@@ -402,6 +402,49 @@ class Notifier:
             attempts=attempts,
         )
 
+    async def aretry(
+        self, ids: Sequence[str], *, wait: float | None = None
+    ) -> list[DeliveryResult]:
+        """Requeue failed (or skipped) deliveries and attempt them now, keeping their ids.
+
+        Each keeps its history; its payload is rebuilt from the stored message and the
+        channel's *current* configuration, so a fixed URL takes effect.
+        """
+        wait = self.wait if wait is None else wait
+        self.store.requeue(ids)
+        rows = self.store.claim_ids(self.owner, ids, lease=self.config.lease + wait)
+        jobs: list[Job] = []
+        results: list[DeliveryResult] = []
+        for row in rows:
+            job = self.job_for(row)
+            if isinstance(job, str):
+                self.store.finish_without_attempt(row.id, status="failed", reason=job)
+                results.append(
+                    DeliveryResult(
+                        id=row.id,
+                        channel=row.channel,
+                        tenant=row.tenant,
+                        provider=row.provider,
+                        status="failed",
+                        attempts=row.attempts,
+                        reason=job,
+                    )
+                )
+            else:
+                job.budget_from = row.attempts
+                jobs.append(job)
+        if jobs:
+            clients = self._clients()
+            try:
+                results += await self._dispatcher(clients).run(jobs, deadline=time.time() + wait)
+            finally:
+                await clients.aclose()
+        return results
+
+    def retry(self, ids: Sequence[str], *, wait: float | None = None) -> list[DeliveryResult]:
+        """Blocking twin of :meth:`aretry`."""
+        return _run(self.aretry(ids, wait=wait))
+
     # -- the worker -----------------------------------------------------------------
 
     def job_for(self, row: DeliveryRow) -> Job | str:

@@ -292,6 +292,25 @@ class Store:
         rows.sort(key=lambda r: (r.next_attempt or 0, r.id))
         return rows
 
+    def claim_ids(
+        self, owner: str, ids: Sequence[str], *, lease: float, now: float | None = None
+    ) -> list[DeliveryRow]:
+        """Lease these deliveries now if they are pending (``notify retry`` sends at once)."""
+        now = time.time() if now is None else now
+        claimed: list[DeliveryRow] = []
+        with self._write() as db:
+            for delivery_id in ids:
+                row = db.execute(
+                    "UPDATE deliveries SET status = 'sending', lease_owner = ?, lease_until = ?,"
+                    " updated = ? WHERE id = ? AND (status = 'pending'"
+                    " OR (status = 'sending' AND lease_until < ?)) RETURNING "
+                    + ", ".join(_DELIVERY_COLUMNS),
+                    (owner, now + lease, now, delivery_id, now),
+                ).fetchone()
+                if row is not None:
+                    claimed.append(DeliveryRow(**dict(zip(_DELIVERY_COLUMNS, row, strict=True))))
+        return claimed
+
     def record_attempt(
         self,
         attempt: AttemptRow,

@@ -13,7 +13,7 @@ import traceback
 import typer
 
 from .._errors import NotifyError
-from . import _info, _send, _worker  # noqa: F401  (they register their commands)
+from . import _info, _ops, _send, _worker  # noqa: F401  (they register their commands)
 from ._common import app, state
 
 EXIT_FAILED = 1

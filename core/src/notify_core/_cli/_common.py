@@ -97,3 +97,32 @@ def load_notifier(
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def when(ts: float | None) -> str:
+    """A stored epoch time as local ISO text, for humans."""
+    if ts is None:
+        return "-"
+    from datetime import datetime
+
+    return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="seconds")
+
+
+def table(rows: list[dict[str, Any]], columns: list[str], *, empty: str = "nothing") -> None:
+    """Rows as a rich table on a terminal, as aligned plain text otherwise (pipes, logs)."""
+    if not rows:
+        typer.echo(empty)
+        return
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        out = Table(*columns, box=None, header_style="bold")
+        for row in rows:
+            out.add_row(*(str(row.get(c, "")) for c in columns))
+        Console().print(out)
+        return
+    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
+    typer.echo("  ".join(c.upper().ljust(widths[c]) for c in columns).rstrip())
+    for row in rows:
+        typer.echo("  ".join(str(row.get(c, "")).ljust(widths[c]) for c in columns).rstrip())
