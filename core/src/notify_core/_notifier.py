@@ -9,7 +9,7 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -474,7 +474,8 @@ class Notifier:
         concurrency: int | None = None,
         grace: float = 10.0,
         poll: float = 0.5,
-        on_result: Any = None,
+        on_result: Callable[[DeliveryResult], None] | None = None,
+        on_flight: Callable[[int], None] | None = None,
     ) -> dict[str, int]:
         """Process due deliveries until ``stop`` is set (or, with ``once``, none is due).
 
@@ -490,6 +491,8 @@ class Notifier:
 
         def collect(task: asyncio.Task[DeliveryResult]) -> None:
             tasks.discard(task)
+            if on_flight is not None:
+                on_flight(len(tasks))
             if not task.cancelled() and task.exception() is None:
                 result = task.result()
                 totals[result.status] = totals.get(result.status, 0) + 1
@@ -519,6 +522,8 @@ class Notifier:
                     task = asyncio.create_task(dispatcher.run_one(job, deadline=0.0))
                     tasks.add(task)
                     task.add_done_callback(collect)
+                if rows and on_flight is not None:
+                    on_flight(len(tasks))
                 if once and not rows and not tasks:
                     break
                 if rows and free > 0:

@@ -5,12 +5,64 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+import time
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
 from .._dispatch import DeliveryResult
+from .._notifier import Notifier
 from ._common import ConfigOpt, DbOpt, app, load_notifier
+
+
+class _Status:
+    """A live status line on a terminal; plain log lines when output is not a terminal."""
+
+    def __init__(self, notifier: Notifier, *, live: bool, once: bool) -> None:
+        self.notifier = notifier
+        self.live = live
+        self.once = once
+        self.started = time.monotonic()
+        self.counts = {"delivered": 0, "failed": 0, "pending": 0, "skipped": 0}
+        self.total = self._due() if once else 0
+
+    def _due(self) -> int:
+        counts = self.notifier.store.counts()
+        return counts.get("pending", 0) + counts.get("sending", 0)
+
+    def result(self, result: DeliveryResult) -> None:
+        self.counts[result.status] = self.counts.get(result.status, 0) + 1
+        if not self.live:
+            name = f"{result.tenant}/{result.channel}" if result.tenant else result.channel
+            print(
+                f"{result.status:<9} {name}  attempt {result.attempts}  {result.reason}  "
+                f"[{result.id}]",
+                flush=True,
+            )
+
+    def line(self, in_flight: int) -> str:
+        done = self.counts["delivered"] + self.counts["failed"] + self.counts["skipped"]
+        rate = done / max(1e-9, time.monotonic() - self.started)
+        if self.once and self.total:
+            width = 30
+            filled = int(width * min(1.0, done / self.total))
+            bar = "#" * filled + "-" * (width - filled)
+            return (
+                f"[{bar}] {done}/{self.total}  delivered {self.counts['delivered']}  "
+                f"failed {self.counts['failed']}  {rate:.1f}/s"
+            )
+        return (
+            f"pending {self._due() - in_flight}  in flight {in_flight}  "
+            f"delivered {self.counts['delivered']}  failed {self.counts['failed']}  "
+            f"{rate:.1f}/s"
+        )
+
+    async def refresh(self, in_flight: Callable[[], int]) -> None:
+        while True:
+            sys.stderr.write("\r\033[K" + self.line(in_flight()))
+            sys.stderr.flush()
+            await asyncio.sleep(0.5)
 
 
 @app.command()
@@ -27,25 +79,34 @@ def worker(
 ) -> int:
     """Process due deliveries (retries, queued sends) until SIGINT or SIGTERM.
 
+    On a signal it stops taking work, gives in-flight attempts --grace seconds, and
+    hands the rest back to the outbox: nothing is lost or left leased.
+
     Example: notify worker --concurrency 16
     """
     notifier = load_notifier(config, db)
-
-    def report(result: DeliveryResult) -> None:
-        name = f"{result.tenant}/{result.channel}" if result.tenant else result.channel
-        print(
-            f"{result.status:<9} {name}  attempt {result.attempts}  {result.reason}  [{result.id}]",
-            flush=True,
-        )
 
     async def run() -> dict[str, int]:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        return await notifier.run_worker(
-            stop=stop, once=once, concurrency=concurrency, grace=grace, on_result=report
-        )
+        status = _Status(notifier, live=sys.stderr.isatty(), once=once)
+        flight = {"n": 0}
+        ticker = asyncio.create_task(status.refresh(lambda: flight["n"])) if status.live else None
+        try:
+            return await notifier.run_worker(
+                stop=stop,
+                once=once,
+                concurrency=concurrency,
+                grace=grace,
+                on_result=status.result,
+                on_flight=lambda n: flight.__setitem__("n", n),
+            )
+        finally:
+            if ticker is not None:
+                ticker.cancel()
+                sys.stderr.write("\r\033[K" + status.line(0) + "\n")
 
     with notifier:
         totals = asyncio.run(run())
