@@ -225,7 +225,7 @@ def test_worker_stops_on_ctrl_c_without_losing_or_duplicating(recorder, tmp_path
     )
     recorder.wait_for(40, timeout=30)
     worker.send_signal(signal.SIGINT)
-    out, err = worker.communicate(timeout=30)
+    _, err = worker.communicate(timeout=30)
     assert worker.returncode == 0, err
     assert "worker stopped" in err
     stuck = query(
