@@ -232,6 +232,26 @@ class Notifier:
             return state.disabled_reason or "disabled"
         return None
 
+    def accept_reason(
+        self, channel: Channel, message: Message, tenant: str | None, now: float
+    ) -> str | None:
+        """Why a new delivery is recorded as skipped: kill switch, silence or cooldown."""
+        reason = self.skip_reason(channel)
+        if reason:
+            return reason
+        for silence in self.store.silences(active_at=now):
+            if silence.matches(message.event, channel.name, tenant):
+                why = f": {silence.reason}" if silence.reason else ""
+                until = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(silence.until))
+                return f"silenced by {silence.id} until {until}{why}"
+        if channel.cooldown:
+            repeat = self.store.repeat_of(
+                channel.name, tenant, message.effective_dedup_key(), now - channel.cooldown
+            )
+            if repeat:
+                return f"cooldown: repeats delivery {repeat} within {channel.cooldown:g}s"
+        return None
+
     def message_for(
         self, event: str, data: Mapping[str, Any], severity: Severity | str | None = None
     ) -> Message:
@@ -289,11 +309,13 @@ class Notifier:
         jobs: list[Job] = []
         results: list[DeliveryResult] = []
         message_json = message_to_json(message)
+        now = time.time()
         for prep in prepared:
             channel = prep.channel
             delivery_id = new_id()
+            row_tenant = tenant if not channel.adhoc else None
             payload = self.providers.build(channel, message, delivery_id)
-            skip = self.skip_reason(channel)
+            skip = self.accept_reason(channel, message, row_tenant, now)
             status = "skipped" if skip else ("sending" if wait > 0 else "pending")
             rows.append(
                 NewDelivery(
@@ -301,7 +323,7 @@ class Notifier:
                     message_id=message_id,
                     event=message.event,
                     severity=message.severity.value,
-                    tenant=tenant if not channel.adhoc else None,
+                    tenant=row_tenant,
                     channel=channel.name,
                     provider=channel.provider,
                     target=self.providers.display(channel, prep.target),

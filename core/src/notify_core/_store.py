@@ -11,6 +11,7 @@ or power loss may lose the last transactions (DESIGN §7 has the cost of FULL).
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import secrets
@@ -25,7 +26,7 @@ import attrs
 
 from ._errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 EXCERPT_LIMIT = 2048
 
 _MIGRATIONS: dict[int, str] = {
@@ -78,6 +79,19 @@ _MIGRATIONS: dict[int, str] = {
         last_failure          REAL,
         last_error            TEXT
     );
+    """,
+    2: """
+    CREATE TABLE silences (
+        id        TEXT PRIMARY KEY,
+        created   REAL NOT NULL,
+        until     REAL NOT NULL,
+        event     TEXT NOT NULL DEFAULT '*',
+        channel   TEXT,
+        tenant    TEXT,
+        reason    TEXT
+    );
+    CREATE INDEX silences_until ON silences (until);
+    CREATE INDEX deliveries_dedup ON deliveries (channel, dedup_key, created);
     """,
 }
 
@@ -146,6 +160,24 @@ class AttemptRow:
 
 
 @attrs.frozen(kw_only=True)
+class Silence:
+    id: str
+    created: float
+    until: float
+    event: str
+    channel: str | None
+    tenant: str | None
+    reason: str | None
+
+    def matches(self, event: str, channel: str, tenant: str | None) -> bool:
+        return (
+            fnmatch.fnmatchcase(event, self.event)
+            and (self.channel is None or self.channel == channel)
+            and (self.tenant is None or self.tenant == tenant)
+        )
+
+
+@attrs.frozen(kw_only=True)
 class ChannelState:
     channel: str
     disabled: bool = False
@@ -162,6 +194,7 @@ class ChannelState:
 
 
 _DELIVERY_COLUMNS = [a.name for a in attrs.fields(DeliveryRow)]
+_SILENCE_COLUMNS = [a.name for a in attrs.fields(Silence)]
 _SELECT = "SELECT " + ", ".join(_DELIVERY_COLUMNS) + " FROM deliveries"
 
 
@@ -485,6 +518,60 @@ class Store:
                 (before,),
             )
             return cursor.rowcount
+
+    def repeat_of(
+        self, channel: str, tenant: str | None, dedup_key: str, since: float
+    ) -> str | None:
+        """The id of a recent delivery of the same notification (for cooldowns)."""
+        row = self._db.execute(
+            "SELECT id FROM deliveries WHERE channel = ? AND tenant IS ? AND dedup_key = ?"
+            " AND created >= ? AND status IN ('pending', 'sending', 'delivered')"
+            " ORDER BY created DESC LIMIT 1",
+            (channel, tenant, dedup_key, since),
+        ).fetchone()
+        return row[0] if row else None
+
+    # -- silences -------------------------------------------------------------------
+
+    def add_silence(
+        self,
+        *,
+        event: str,
+        until: float,
+        channel: str | None = None,
+        tenant: str | None = None,
+        reason: str | None = None,
+    ) -> Silence:
+        silence = Silence(
+            id=new_id(),
+            created=time.time(),
+            until=until,
+            event=event,
+            channel=channel,
+            tenant=tenant,
+            reason=reason,
+        )
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO silences (id, created, until, event, channel, tenant, reason)"
+                " VALUES (?,?,?,?,?,?,?)",
+                attrs.astuple(silence),
+            )
+        return silence
+
+    def silences(self, *, active_at: float | None = None) -> list[Silence]:
+        """Silences in force at ``active_at`` (all of them when None), newest first."""
+        sql = "SELECT id, created, until, event, channel, tenant, reason FROM silences"
+        args: tuple[float, ...] = ()
+        if active_at is not None:
+            sql += " WHERE until > ?"
+            args = (active_at,)
+        rows = self._db.execute(sql + " ORDER BY created DESC", args).fetchall()
+        return [Silence(**dict(zip(_SILENCE_COLUMNS, r, strict=True))) for r in rows]
+
+    def remove_silence(self, silence_id: str) -> bool:
+        with self._write() as db:
+            return db.execute("DELETE FROM silences WHERE id = ?", (silence_id,)).rowcount > 0
 
     # -- channel health ------------------------------------------------------------
 

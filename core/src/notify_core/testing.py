@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -99,13 +100,19 @@ def stored_bytes(db: str | os.PathLike[str]) -> bytes:
 
 @attrs.frozen
 class Answer:
-    """One scripted answer. ``delay`` holds it back (a slow server); ``close`` hangs up."""
+    """One scripted answer.
+
+    ``delay`` holds it back (a slow server); ``close`` hangs up without answering;
+    ``cut`` sends the status line, headers and half the body, then resets the
+    connection (a crash mid-response).
+    """
 
     status: int = 200
     body: bytes | str = b"ok"
     headers: dict[str, str] = attrs.field(factory=dict)
     delay: float = 0.0
     close: bool = False
+    cut: bool = False
 
 
 @attrs.frozen
@@ -133,15 +140,24 @@ class RecordingServer:
     script for every path, then the default (``200 ok``).
     """
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.requests: list[RecordedRequest] = []
         self.default = Answer()
+        #: When set, answer 429 to any request beyond this many in the last second
+        #: (a provider enforcing its rate limit); those requests are counted in
+        #: :attr:`rejected` and still recorded.
+        self.limit_per_second: float | None = None
+        self.rejected = 0
+        self._arrivals: dict[str, deque[float]] = {}
         self._scripts: dict[str | None, deque[Answer]] = {}
         self._lock = threading.Condition()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # headers and body go out in two writes; without this, Nagle's algorithm
+            # meets the client's delayed ACK and every answer takes 40 ms
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: Any) -> None:  # keep test output clean
                 pass
@@ -170,15 +186,23 @@ class RecordingServer:
                     self.send_header(key, value)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
+                if answer.cut:
+                    self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(data)
 
             do_POST = do_PUT = do_PATCH = do_GET = do_DELETE = _handle
 
-        self._httpd = ThreadingHTTPServer((host, 0), Handler)
+        self._httpd = ThreadingHTTPServer((host, port), Handler)
         self._httpd.daemon_threads = True
         self._httpd.block_on_close = False
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def port(self) -> int:
@@ -214,6 +238,14 @@ class RecordingServer:
         with self._lock:
             self.requests.append(request)
             self._lock.notify_all()
+            if self.limit_per_second is not None:
+                arrivals = self._arrivals.setdefault(request.path, deque())
+                arrivals.append(request.received)
+                while arrivals and arrivals[0] <= request.received - 1.0:
+                    arrivals.popleft()
+                if len(arrivals) > self.limit_per_second:
+                    self.rejected += 1
+                    return Answer(429, "rate limited", headers={"Retry-After": "1"})
             for key in (request.path, None):
                 queue = self._scripts.get(key)
                 if queue:
