@@ -1,0 +1,83 @@
+"""The Slack provider for notify: incoming webhooks (Block Kit) and workflow triggers.
+
+What is Slack-specific lives in small private modules: which URLs are Slack's and
+what in them is secret (:mod:`._target`), the channel settings (:mod:`._settings`),
+mrkdwn escaping (:mod:`._mrkdwn`), the payload and its limits (:mod:`._payload`) and
+how Slack answers (:mod:`._answer`). Sending is the core's plain HTTP POST, so this
+plugin implements no ``send`` hook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import httpx
+
+from notify_core import (
+    Channel,
+    InvalidTarget,
+    Message,
+    Outcome,
+    Payload,
+    ProviderSpec,
+    Rate,
+    RetryPolicy,
+    Target,
+    hookimpl,
+)
+
+from . import _answer, _payload, _settings, _target
+
+__all__ = ["NAME", "SPEC", "build_payload", "classify_response", "register_providers"]
+
+NAME = "slack"
+
+SPEC = ProviderSpec(
+    name=NAME,
+    description="Slack incoming webhooks (Block Kit) and Workflow Builder webhook triggers",
+    # Slack allows about one message per second per webhook, with short bursts.
+    default_rate=Rate(per_second=1.0, burst=3),
+    default_retry=RetryPolicy(attempts=5, backoff=1.0, max_delay=300),
+    url_patterns=_target.URL_PATTERNS,
+    capabilities=frozenset({"rich", "mentions", "threads", "actions", "fields"}),
+    limits=_payload.LIMITS,
+)
+
+
+@hookimpl
+def register_providers() -> Sequence[ProviderSpec]:
+    return [SPEC]
+
+
+@hookimpl
+def validate_url(channel: Channel) -> Target | None:
+    """Check the webhook URL's shape and the settings; the last path segment is secret."""
+    if channel.provider != NAME:
+        return None
+    if not channel.url:
+        raise InvalidTarget(f"slack needs a url like {_target.EXPECTED}")
+    target = _target.validate(channel.url)
+    _settings.parse(channel.settings)
+    return target
+
+
+@hookimpl
+def build_payload(channel: Channel, message: Message, delivery_id: str) -> Payload | None:
+    """Block Kit (or plain ``text``) for a webhook, flat variables for a trigger.
+
+    ``delivery_id`` is not sent: Slack webhooks neither show nor deduplicate by an id.
+    """
+    if channel.provider != NAME:
+        return None
+    settings = _settings.parse(channel.settings)
+    if channel.url and _target.kind_of(channel.url) == "trigger":
+        return Payload(body=_payload.trigger(message, channel.tenant))
+    return Payload(body=_payload.incoming(message, settings, channel.tenant))
+
+
+@hookimpl
+def classify_response(channel: Channel, response: httpx.Response) -> Outcome | None:
+    """Slack's error string as the reason; gone webhooks count toward auto-disable."""
+    if channel.provider != NAME:
+        return None
+    return _answer.classify(response)
