@@ -23,7 +23,15 @@ class ConfigError(NotifyError):
 
 
 class InvalidTarget(NotifyError):
-    """A URL or key does not have the shape the provider expects (raised by plugins)."""
+    """A URL, key or setting does not have the shape the provider expects (raised by plugins).
+
+    ``key`` is the channel key at fault (``url``, ``routing_key``, ``settings.method``), so
+    configuration errors point at the line to fix.
+    """
+
+    def __init__(self, message: str, *, key: str = "url") -> None:
+        super().__init__(message)
+        self.key = key
 
 
 class UnknownProvider(NotifyError):

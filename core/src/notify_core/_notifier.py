@@ -212,7 +212,7 @@ class Notifier:
                 if channel.adhoc:
                     raise
                 raise ConfigError(
-                    str(exc), source=self.config.source, path=f"{where}.{channel.name}.url"
+                    str(exc), source=self.config.source, path=f"{where}.{channel.name}.{exc.key}"
                 ) from None
             prepared = _Prepared(channel, target, self.providers.masker(channel, target))
             self._prepared[channel.key] = prepared

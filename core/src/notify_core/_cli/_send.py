@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, cast
 
 import attrs
 import typer
 
 from .._channel import Channel
 from .._errors import NotifyError
-from .._models import Action, Field, Message, Severity
+from .._models import Action, Field, IncidentState, Message, Severity
 from .._notifier import SendResult, adhoc_channel
 from ._common import ConfigOpt, DbOpt, JsonOpt, app, load_notifier, print_json
 
@@ -50,6 +50,12 @@ def send(
     action: Annotated[
         list[str] | None, typer.Option("--action", "-a", help="LABEL=URL button (repeatable).")
     ] = None,
+    state: Annotated[
+        str,
+        typer.Option(
+            help="Incident state: trigger, acknowledge or resolve (PagerDuty acts on it)."
+        ),
+    ] = "trigger",
     dedup_key: Annotated[str | None, typer.Option(help="Identifies repeats of one alert.")] = None,
     to: Annotated[
         list[str] | None,
@@ -92,6 +98,8 @@ def send(
         raise UsageError(f"--severity: {exc}") from None
     if wait < 0:
         raise UsageError("--wait: must not be negative")
+    if state not in ("trigger", "acknowledge", "resolve"):
+        raise UsageError(f"--state {state!r}: choose trigger, acknowledge or resolve")
     fields = [Field(*parse_pair(f, "--field", "KEY=VALUE")) for f in field or ()]
     message = Message(
         title=title,
@@ -101,6 +109,7 @@ def send(
         fields=fields,
         actions=[parse_action(a) for a in action or ()],
         dedup_key=dedup_key,
+        state=cast("IncidentState", state),
     )
     notifier = load_notifier(config, db, required=url is None)
     with notifier:
