@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import ssl
 from collections.abc import Mapping
 
 import httpx
@@ -54,6 +56,25 @@ class RerouteTransport(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
+@functools.cache
+def tls_context(verify: bool = True) -> ssl.SSLContext:
+    """One TLS context per process: loading the CA bundle costs ~50 ms, every time.
+
+    Without this, each blocking ``Notifier.send`` (a new event loop, so new clients)
+    paid that price again: a training loop sending per epoch would feel it.
+    """
+    if not verify:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    try:
+        import certifi
+    except ImportError:  # pragma: no cover - httpx depends on certifi
+        return ssl.create_default_context()
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 class Clients:
     """The shared async clients: one per TLS-verification choice, made on first use.
 
@@ -81,13 +102,14 @@ class Clients:
             limits = httpx.Limits(
                 max_connections=self._concurrency * 2, max_keepalive_connections=self._concurrency
             )
-            transport = self._transport or httpx.AsyncHTTPTransport(verify=verify, limits=limits)
+            context = tls_context(verify)
+            transport = self._transport or httpx.AsyncHTTPTransport(verify=context, limits=limits)
             if self._reroute:
                 transport = RerouteTransport(transport, self._reroute)
             client = httpx.AsyncClient(
                 transport=transport,
                 follow_redirects=False,
-                verify=verify,
+                verify=context,
                 limits=limits,
                 headers={"User-Agent": "notify"},
             )
