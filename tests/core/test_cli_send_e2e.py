@@ -216,9 +216,9 @@ def test_body_from_stdin(recorder, notify_cli):
         (["-t", "x", "--to", "a"], "[channels.a\nprovider=", {}, "invalid TOML"),
         (
             ["-t", "x", "--to", "a"],
-            '[channels.a]\nprovider = "discord"\nurl = "https://x.y/z"',
+            '[channels.a]\nprovider = "carrierpigeon"\nurl = "https://x.y/z"',
             {},
-            "unknown provider 'discord'",
+            "unknown provider 'carrierpigeon'",
         ),
         (
             ["-t", "x", "--to", "a"],

@@ -20,11 +20,11 @@ PROVIDERS = Providers.discover()
 FAST_RETRY = {"attempts": 4, "backoff": 0.05, "max_delay": 5}
 
 
-def make(tmp_path, urls: dict[str, str], *, timeout: float = 2.0,
-         retry: dict | None = None) -> Notifier:
+def make(
+    tmp_path, urls: dict[str, str], *, timeout: float = 2.0, retry: dict | None = None
+) -> Notifier:
     channels = {
-        name: {"provider": "webhook", "url": url, "timeout": timeout,
-               "retry": retry or FAST_RETRY}
+        name: {"provider": "webhook", "url": url, "timeout": timeout, "retry": retry or FAST_RETRY}
         for name, url in urls.items()
     }
     config = parse_config({"channels": channels}, PROVIDERS, env={})
@@ -60,12 +60,14 @@ def test_retries_stop_at_the_policy_and_keep_the_reason(recorder, tmp_path):
         (Answer(404, "no_service"), "no_service", True),
         (Answer(410, "channel_is_archived"), "channel_is_archived", True),
         (Answer(422, "unprocessable"), "unprocessable", False),
-        (Answer(301, "", headers={"Location": "https://elsewhere.example.com/"}),
-         "redirect to https://elsewhere.example.com/ not followed", False),
+        (
+            Answer(301, "", headers={"Location": "https://elsewhere.example.com/"}),
+            "redirect to https://elsewhere.example.com/ not followed",
+            False,
+        ),
     ],
 )
-def test_permanent_failures_fail_once_with_the_reason(recorder, tmp_path, answer, reason,
-                                                      disables):
+def test_permanent_failures_fail_once_with_the_reason(recorder, tmp_path, answer, reason, disables):
     recorder.script(answer)
     with make(tmp_path, {"a": f"{recorder.url}/a"}) as n:
         [d] = n.send(Message(title="x"), wait=10).deliveries
@@ -111,8 +113,7 @@ def test_retry_after_http_date_is_honoured(recorder, tmp_path):
 
 def test_retry_after_beyond_the_wait_stays_queued_for_the_worker(recorder, tmp_path):
     recorder.script(Answer(429, "", headers={"Retry-After": "120"}))
-    with make(tmp_path, {"a": f"{recorder.url}/a"}, retry={"attempts": 3,
-                                                           "max_delay": 600}) as n:
+    with make(tmp_path, {"a": f"{recorder.url}/a"}, retry={"attempts": 3, "max_delay": 600}) as n:
         [d] = n.send(Message(title="x"), wait=1).deliveries
         [row] = n.store.query()
     assert d.status == "pending"
@@ -139,8 +140,11 @@ def test_connection_refused_then_recovering(tmp_path):
     starter = threading.Thread(target=start_later)
     starter.start()
     try:
-        with make(tmp_path, {"a": f"http://127.0.0.1:{port}/a"},
-                  retry={"attempts": 8, "backoff": 0.2, "max_delay": 0.4}) as n:
+        with make(
+            tmp_path,
+            {"a": f"http://127.0.0.1:{port}/a"},
+            retry={"attempts": 8, "backoff": 0.2, "max_delay": 0.4},
+        ) as n:
             [d] = n.send(Message(title="x"), wait=10).deliveries
             attempts = n.store.attempts(d.id)
     finally:
@@ -175,8 +179,7 @@ def test_hang_up_without_answer_is_retried(recorder, tmp_path):
 def test_slower_than_the_timeout_is_retried_and_does_not_hold_others(tmp_path):
     with RecordingServer() as slow, RecordingServer() as fast:
         slow.script(Answer(200, "late", delay=2.0))
-        with make(tmp_path, {"slow": f"{slow.url}/s", "fast": f"{fast.url}/f"},
-                  timeout=0.3) as n:
+        with make(tmp_path, {"slow": f"{slow.url}/s", "fast": f"{fast.url}/f"}, timeout=0.3) as n:
             result = n.send(Message(title="x"), wait=10)
             by_name = {d.channel: d for d in result.deliveries}
             [first, *_] = n.store.attempts(by_name["slow"].id)

@@ -76,8 +76,10 @@ url = "{recorder.url}/gone"
     for _ in range(4):
         notify_cli("send", "-t", "x", "--to", "gone")
     assert len(recorder.requests) == 3
-    statuses = [r["status"] for r in query(tmp_path / "p.db",
-                                           "SELECT status FROM deliveries ORDER BY created")]
+    statuses = [
+        r["status"]
+        for r in query(tmp_path / "p.db", "SELECT status FROM deliveries ORDER BY created")
+    ]
     assert statuses == ["failed", "failed", "failed", "skipped"]
     [listed] = json.loads(notify_cli("channels", "--json").stdout)
     assert listed["state"].startswith("auto-disabled: auto-disabled after 3 consecutive")
@@ -120,29 +122,42 @@ url = "{recorder.url}/ml"
 provider = "webhook"
 url = "{recorder.url}/ops"
 """)
-    made = notify_cli("silence", "--event", "training.*", "--channel", "ml", "--for", "2h",
-                      "--reason", "GPU maintenance", "--json")
+    made = notify_cli(
+        "silence",
+        "--event",
+        "training.*",
+        "--channel",
+        "ml",
+        "--for",
+        "2h",
+        "--reason",
+        "GPU maintenance",
+        "--json",
+    )
     assert made.returncode == 0, made.stderr
     silence = json.loads(made.stdout)
     listed = json.loads(notify_cli("silences", "--json").stdout)
     assert [s["id"] for s in listed] == [silence["id"]]
     assert listed[0]["reason"] == "GPU maintenance"
 
-    sent = json.loads(notify_cli("send", "-t", "run 7 failed", "--event", "training.failed",
-                                 "--json").stdout)
+    sent = json.loads(
+        notify_cli("send", "-t", "run 7 failed", "--event", "training.failed", "--json").stdout
+    )
     by_channel = {d["channel"]: d for d in sent["deliveries"]}
     assert by_channel["ml"]["status"] == "skipped"
     assert by_channel["ml"]["reason"].startswith(f"silenced by {silence['id']} until")
     assert by_channel["ml"]["reason"].endswith("GPU maintenance")
     assert by_channel["ops"]["status"] == "delivered"
-    other = json.loads(notify_cli("send", "-t", "pipeline", "--event", "pipeline.failed",
-                                  "--json").stdout)
+    other = json.loads(
+        notify_cli("send", "-t", "pipeline", "--event", "pipeline.failed", "--json").stdout
+    )
     assert all(d["status"] == "delivered" for d in other["deliveries"])
 
     assert notify_cli("unsilence", silence["id"]).returncode == 0
     assert json.loads(notify_cli("silences", "--json").stdout) == []
-    after = json.loads(notify_cli("send", "-t", "run 8", "--event", "training.failed",
-                                  "--json").stdout)
+    after = json.loads(
+        notify_cli("send", "-t", "run 8", "--event", "training.failed", "--json").stdout
+    )
     assert all(d["status"] == "delivered" for d in after["deliveries"])
 
 
@@ -158,7 +173,8 @@ def test_expired_silences_stop_applying(recorder, tmp_path):
 
 def test_silence_of_an_unknown_channel_is_refused(notify_cli, tmp_path, recorder):
     (tmp_path / "notify.toml").write_text(
-        f'[channels.ml]\nprovider = "webhook"\nurl = "{recorder.url}/ml"\n')
+        f'[channels.ml]\nprovider = "webhook"\nurl = "{recorder.url}/ml"\n'
+    )
     result = notify_cli("silence", "--event", "*", "--channel", "mll", "--for", "1h")
     assert result.returncode == 2
     assert "unknown channel 'mll'" in result.stderr

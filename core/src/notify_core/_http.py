@@ -14,6 +14,7 @@ import pluggy
 from ._channel import Channel
 from ._provider import Outcome, Payload, SendContext
 from ._retry import parse_retry_after
+from ._transport import direct_sender
 from .hookspecs import hookimpl
 
 #: HTTP statuses worth another try: timeouts, "too early", rate limits, server errors.
@@ -56,9 +57,15 @@ def generic_outcome(response: httpx.Response) -> Outcome:
 
 def exception_outcome(exc: BaseException, timeout: float) -> Outcome:
     """Transport failures are transient by nature: the next attempt may well succeed."""
-    if isinstance(exc, httpx.TimeoutException):
+    cause = exc.__cause__
+    # httpx-aiohttp maps every aiohttp connection error to ConnectTimeout: only call it a
+    # timeout when the underlying error really was one.
+    real_timeout = (
+        cause is None or isinstance(cause, TimeoutError) or "Timeout" in type(cause).__name__
+    )
+    if isinstance(exc, TimeoutError) or (isinstance(exc, httpx.TimeoutException) and real_timeout):
         return Outcome.retry(f"timed out after {timeout:g}s ({type(exc).__name__})")
-    detail = str(exc) or type(exc).__name__
+    detail = str(exc) or str(cause or "") or type(cause or exc).__name__
     return Outcome.retry(f"connection error: {first_line(detail)}")
 
 
@@ -80,6 +87,15 @@ async def http_send(
     all_headers.update(payload.headers)
     if headers:
         all_headers.update(headers)
+    direct = direct_sender(client)
+    if direct is not None:
+        return await direct.request(
+            payload.method,
+            payload.url or context.target.url,
+            content=payload.content(),
+            headers=all_headers,
+            timeout=context.timeout,
+        )
     return await client.request(
         payload.method,
         payload.url or context.target.url,

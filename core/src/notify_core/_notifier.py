@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import fnmatch
 import json
 import os
 import secrets
 import socket
+import threading
 import time
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from types import TracebackType
@@ -66,6 +68,7 @@ class _Prepared:
     channel: Channel
     target: Target
     masker: Masker
+    display: str
 
 
 def _truthy(value: str | None) -> bool:
@@ -109,6 +112,8 @@ class Notifier:
         self._reroute = reroute
         self._store: Store | None = None
         self._prepared: dict[str, _Prepared] = {}
+        self._runtime_: _Runtime | None = None
+        self._loop_thread: _LoopThread | None = None
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
     @classmethod
@@ -136,6 +141,19 @@ class Notifier:
             transport=self._transport, concurrency=self.concurrency, reroute=self._reroute
         )
 
+    def _runtime(self) -> _Runtime:
+        """Clients and dispatcher for the running event loop, kept between sends.
+
+        Reusing them keeps connections alive and makes the concurrency bound global to
+        this notifier, however many ``asend`` calls run at once.
+        """
+        loop = asyncio.get_running_loop()
+        runtime = self._runtime_
+        if runtime is None or runtime.loop is not loop:
+            clients = self._clients()
+            runtime = self._runtime_ = _Runtime(loop, clients, self._dispatcher(clients))
+        return runtime
+
     def _dispatcher(self, clients: Clients, concurrency: int | None = None) -> Dispatcher:
         return Dispatcher(
             self.store,
@@ -148,12 +166,40 @@ class Notifier:
         )
 
     def close(self) -> None:
+        """Close clients, the private loop of the blocking API, and the store."""
+        if self._loop_thread is not None:
+            self._loop_thread.run(self._close_runtime())
+            self._loop_thread.stop()
+            self._loop_thread = None
+        self._runtime_ = None
         if self._store is not None:
             self._store.close()
             self._store = None
 
     async def aclose(self) -> None:
+        await self._close_runtime()
         self.close()
+
+    async def _close_runtime(self) -> None:
+        runtime, self._runtime_ = self._runtime_, None
+        if runtime is not None and runtime.loop is asyncio.get_running_loop():
+            await runtime.clients.aclose()
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine for the blocking API on this notifier's private loop."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            coro.close()
+            raise RuntimeError(
+                "Notifier.send/emit/retry cannot run inside an event loop; "
+                "await asend/aemit/aretry instead"
+            )
+        if self._loop_thread is None:
+            self._loop_thread = _LoopThread()
+        return self._loop_thread.run(coro)
 
     def __enter__(self) -> Notifier:
         return self
@@ -214,7 +260,9 @@ class Notifier:
                 raise ConfigError(
                     str(exc), source=self.config.source, path=f"{where}.{channel.name}.{exc.key}"
                 ) from None
-            prepared = _Prepared(channel, target, self.providers.masker(channel, target))
+            masker = self.providers.masker(channel, target)
+            display = target.display or masker.text(target.url)
+            prepared = _Prepared(channel, target, masker, display)
             self._prepared[channel.key] = prepared
         return prepared
 
@@ -227,10 +275,7 @@ class Notifier:
             return f"{switch}={self.env[switch]}"
         if not channel.enabled:
             return "disabled in configuration (enabled = false)"
-        state = self.store.channel_state(channel.key)
-        if state.off:
-            return state.disabled_reason or "disabled"
-        return None
+        return self.store.off_reason(channel.key)
 
     def accept_reason(
         self, channel: Channel, message: Message, tenant: str | None, now: float
@@ -239,7 +284,7 @@ class Notifier:
         reason = self.skip_reason(channel)
         if reason:
             return reason
-        for silence in self.store.silences(active_at=now):
+        for silence in self.store.active_silences(now):
             if silence.matches(message.event, channel.name, tenant):
                 why = f": {silence.reason}" if silence.reason else ""
                 until = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(silence.until))
@@ -326,7 +371,7 @@ class Notifier:
                     tenant=row_tenant,
                     channel=channel.name,
                     provider=channel.provider,
-                    target=self.providers.display(channel, prep.target),
+                    target=prep.display,
                     message=prep.masker.text(message_json),
                     payload=payload_record(payload, prep.masker),
                     status=status,
@@ -358,13 +403,12 @@ class Notifier:
                         reason="queued",
                     )
                 )
-        self.store.add(rows, owner=self.owner, lease=self.config.lease + wait)
+        # concurrent sends share one commit; each still waits for its own before sending
+        await self._runtime().dispatcher.writer.call(
+            self.store.add, rows, owner=self.owner, lease=self.config.lease + wait
+        )
         if jobs:
-            clients = self._clients()
-            try:
-                results += await self._dispatcher(clients).run(jobs, deadline=time.time() + wait)
-            finally:
-                await clients.aclose()
+            results += await self._runtime().dispatcher.run(jobs, deadline=time.time() + wait)
         order = {r.id: i for i, r in enumerate(rows)}
         results.sort(key=lambda r: order[r.id])
         return SendResult(message_id=message_id, deliveries=tuple(results))
@@ -378,7 +422,7 @@ class Notifier:
         wait: float | None = None,
     ) -> SendResult:
         """Blocking twin of :meth:`asend` (not from inside a running event loop)."""
-        return _run(self.asend(message, to, tenant=tenant, wait=wait))
+        return self._run(self.asend(message, to, tenant=tenant, wait=wait))
 
     async def aemit(
         self,
@@ -405,7 +449,9 @@ class Notifier:
         wait: float | None = None,
     ) -> SendResult:
         """Blocking twin of :meth:`aemit`."""
-        return _run(self.aemit(event, data, tenant=tenant, severity=severity, to=to, wait=wait))
+        return self._run(
+            self.aemit(event, data, tenant=tenant, severity=severity, to=to, wait=wait)
+        )
 
     def _job(
         self, delivery_id: str, prep: _Prepared, message: Message, payload: Any, attempts: int
@@ -456,16 +502,12 @@ class Notifier:
                 job.budget_from = row.attempts
                 jobs.append(job)
         if jobs:
-            clients = self._clients()
-            try:
-                results += await self._dispatcher(clients).run(jobs, deadline=time.time() + wait)
-            finally:
-                await clients.aclose()
+            results += await self._runtime().dispatcher.run(jobs, deadline=time.time() + wait)
         return results
 
     def retry(self, ids: Sequence[str], *, wait: float | None = None) -> list[DeliveryResult]:
         """Blocking twin of :meth:`aretry`."""
-        return _run(self.aretry(ids, wait=wait))
+        return self._run(self.aretry(ids, wait=wait))
 
     # -- the worker -----------------------------------------------------------------
 
@@ -564,15 +606,39 @@ class Notifier:
         return totals
 
 
-def _run(coro: Coroutine[Any, Any, T]) -> T:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    coro.close()
-    raise RuntimeError(
-        "Notifier.send/emit cannot run inside an event loop; await asend/aemit instead"
-    )
+@attrs.frozen
+class _Runtime:
+    loop: asyncio.AbstractEventLoop
+    clients: Clients
+    dispatcher: Dispatcher
+
+
+class _LoopThread:
+    """An event loop in a daemon thread: the engine of the blocking API.
+
+    One loop for the notifier's life (instead of ``asyncio.run`` per call) keeps HTTP
+    connections alive between blocking sends, the way a training loop calls them.
+    """
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="notify", daemon=True)
+        self.thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            return future.result()
+        except BaseException:
+            # Ctrl-C while waiting: cancel, so in-flight deliveries hand their leases back
+            future.cancel()
+            concurrent.futures.wait([future], timeout=5)
+            raise
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=5)
+        self.loop.close()
 
 
 def _loads(text: str) -> Any:

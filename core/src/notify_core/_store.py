@@ -210,6 +210,8 @@ class Store:
                     raise StoreError(
                         f"cannot open database {self.path}: directory {parent} does not exist"
                     )
+            self._cache: dict[str, Any] = {}
+            self._data_version = -1
             self._db = sqlite3.connect(
                 self.path, isolation_level=None, timeout=30.0, check_same_thread=False
             )
@@ -226,7 +228,19 @@ class Store:
         self._db.close()
 
     @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction around many store calls (see :class:`BatchWriter`).
+
+        Writes inside it nest as savepoints: one failing call rolls back only itself.
+        """
+        with self._write() as db:
+            yield db
+
+    @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
+        if self._db.in_transaction:
+            yield from self._savepoint()
+            return
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
@@ -242,6 +256,16 @@ class Store:
             except sqlite3.Error as exc:
                 self._db.execute("ROLLBACK")
                 raise StoreError(f"cannot write to database {self.path}: {exc}") from None
+
+    def _savepoint(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("SAVEPOINT nested")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK TO nested")
+            self._db.execute("RELEASE nested")
+            raise
+        self._db.execute("RELEASE nested")
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -542,6 +566,7 @@ class Store:
         tenant: str | None = None,
         reason: str | None = None,
     ) -> Silence:
+        self._cache.clear()
         silence = Silence(
             id=new_id(),
             created=time.time(),
@@ -570,10 +595,40 @@ class Store:
         return [Silence(**dict(zip(_SILENCE_COLUMNS, r, strict=True))) for r in rows]
 
     def remove_silence(self, silence_id: str) -> bool:
+        self._cache.clear()
         with self._write() as db:
             return db.execute("DELETE FROM silences WHERE id = ?", (silence_id,)).rowcount > 0
 
     # -- channel health ------------------------------------------------------------
+
+    # -- cached reads for the hot path ----------------------------------------------
+    #
+    # Accepting a delivery asks "is this channel off?" and "which silences apply?". The
+    # answers change rarely, so they are cached until this connection writes them or
+    # another process commits anything (``PRAGMA data_version`` moves).
+
+    def _cache_fresh(self) -> dict[str, Any]:
+        version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            self._data_version = version
+            self._cache.clear()
+        return self._cache
+
+    def off_reason(self, channel: str) -> str | None:
+        """Why a channel is switched off (by hand or automatically), or None."""
+        cache = self._cache_fresh()
+        key = "off:" + channel
+        if key not in cache:
+            state = self.channel_state(channel)
+            cache[key] = (state.disabled_reason or "disabled") if state.off else None
+        reason: str | None = cache[key]
+        return reason
+
+    def active_silences(self, now: float) -> list[Silence]:
+        cache = self._cache_fresh()
+        if "silences" not in cache:
+            cache["silences"] = self.silences(active_at=now)
+        return [s for s in cache["silences"] if s.until > now]
 
     def channel_state(self, channel: str) -> ChannelState:
         row = self._db.execute(
@@ -609,6 +664,7 @@ class Store:
 
     def note_failure(self, channel: str, reason: str, *, disable_after: int) -> bool:
         """Count a failure; auto-disable at ``disable_after`` in a row. True if it just did."""
+        self._cache.clear()
         now = time.time()
         with self._write() as db:
             db.execute(
@@ -633,6 +689,7 @@ class Store:
 
     def set_enabled(self, channel: str, enabled: bool, reason: str | None = None) -> None:
         """The manual switch. Enabling also clears an auto-disable and the failure count."""
+        self._cache.clear()
         with self._write() as db:
             if enabled:
                 db.execute(
