@@ -27,9 +27,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _sink import sink  # noqa: E402
+from _sink import sink
 
-from notify_core import Channel, Message, Notifier, Rate  # noqa: E402
+from notify_core import Channel, Message, Notifier, Rate
 
 HERE = Path(__file__).parent
 TITLE = "Training complete: resnet50-sweep-17"
