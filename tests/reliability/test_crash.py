@@ -22,7 +22,7 @@ CLI = [sys.executable, "-c", "import sys; from notify_core._cli import main; sys
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFY_")}
 
 
-def config(tmp_path: Path, url: str, *, lease: str = "2s") -> Path:
+def config(tmp_path: Path, url: str, *, lease: str = "3s", timeout: float = 1) -> Path:
     path = tmp_path / "notify.toml"
     path.write_text(f"""
 [notify]
@@ -32,6 +32,7 @@ lease = "{lease}"
 [channels.sink]
 provider = "webhook"
 url = "{url}"
+timeout = {timeout}
 rate = {{ per_second = 100000, burst = 1000 }}
 retry = {{ attempts = 5, backoff = 0.05, max_delay = 1 }}
 """)
@@ -66,7 +67,7 @@ def test_sigkill_mid_run_loses_nothing_and_duplicates_at_most_concurrency(record
         tmp_path / "crash.db", "SELECT COUNT(*) AS n FROM deliveries WHERE status = 'sending'"
     )[0]["n"]
 
-    time.sleep(2.1)  # the dead worker's leases expire
+    time.sleep(3.1)  # the dead worker's leases expire
     again = subprocess.run(
         [*CLI, "worker", "--once", "--concurrency", str(concurrency)],
         cwd=tmp_path,
@@ -97,7 +98,7 @@ def test_sigkill_mid_run_loses_nothing_and_duplicates_at_most_concurrency(record
 
 def test_sigterm_finishes_in_flight_work_and_exits_0(recorder, tmp_path):
     recorder.default = Answer(200, "ok", delay=1.0)
-    path = config(tmp_path, f"{recorder.url}/hook", lease="60s")
+    path = config(tmp_path, f"{recorder.url}/hook", lease="60s", timeout=10)
     enqueue(path, 4)
     worker = subprocess.Popen(
         [*CLI, "worker", "--concurrency", "4", "--grace", "10"],
@@ -118,7 +119,7 @@ def test_sigterm_finishes_in_flight_work_and_exits_0(recorder, tmp_path):
 
 def test_sigterm_releases_what_cannot_finish_within_grace(recorder, tmp_path):
     recorder.default = Answer(200, "ok", delay=5.0)
-    path = config(tmp_path, f"{recorder.url}/hook", lease="60s")
+    path = config(tmp_path, f"{recorder.url}/hook", lease="60s", timeout=10)
     enqueue(path, 2)
     worker = subprocess.Popen(
         [*CLI, "worker", "--concurrency", "2", "--grace", "0.2"],

@@ -253,6 +253,8 @@ class _Reader:
             )
         if "lease" in core:
             kwargs["lease"] = self.duration(core["lease"], "notify.lease")
+            if kwargs["lease"] < 1:
+                raise self.error("notify.lease", "must be at least 1s")
         channels = self.channels(data.get("channels", {}), "channels", tenant=None)
         tenants: dict[str, tuple[Channel, ...]] = {}
         for name, tenant in self.table(data.get("tenants", {}), "tenants").items():
@@ -310,7 +312,7 @@ class _Reader:
         if "rate" in table:
             kw["rate"] = self.rate(table["rate"], f"{path}.rate")
         if "retry" in table:
-            kw["retry"] = self.retry(table["retry"], f"{path}.retry")
+            kw["retry"] = self.retry(table["retry"], f"{path}.retry", spec.default_retry)
         if "timeout" in table:
             kw["timeout"] = self.number(table["timeout"], f"{path}.timeout", above=0)
         if "enabled" in table:
@@ -335,7 +337,8 @@ class _Reader:
         burst = self.integer(table.get("burst", 1), f"{path}.burst", minimum=1)
         return Rate(per_second=per_second, burst=burst)
 
-    def retry(self, value: Any, path: str) -> RetryPolicy:
+    def retry(self, value: Any, path: str, base: RetryPolicy | None = None) -> RetryPolicy:
+        """A retry table; keys it leaves out keep the provider's default, not the core's."""
         table = self.table(value, path)
         self.unknown(table, {"attempts", "backoff", "max_delay"}, path)
         kw: dict[str, Any] = {}
@@ -345,7 +348,7 @@ class _Reader:
             kw["backoff"] = self.number(table["backoff"], f"{path}.backoff", minimum=0)
         if "max_delay" in table:
             kw["max_delay"] = self.duration(table["max_delay"], f"{path}.max_delay")
-        return RetryPolicy(**kw)
+        return attrs.evolve(base, **kw) if base is not None else RetryPolicy(**kw)
 
     def template(self, event: str, value: Any) -> EventTemplate:
         path = f"events.{event}"

@@ -139,8 +139,10 @@ class Dispatcher:
             started = time.time()
             t0 = time.perf_counter()
             try:
-                async with asyncio.timeout(job.channel.timeout * 2 + 5):
-                    outcome = await self.providers.send(job.channel, job.payload, context, client)
+                outcome = await asyncio.wait_for(  # a hard cap, for plugins that hang
+                    self.providers.send(job.channel, job.payload, context, client),
+                    attempt_cap(job.channel.timeout),
+                )
             except (httpx.HTTPError, OSError, TimeoutError) as exc:
                 outcome = exception_outcome(exc, job.channel.timeout)
             except Exception as exc:  # a plugin bug is recorded, never crashes the run
@@ -215,6 +217,11 @@ class Dispatcher:
             http_status=outcome.http_status,
             next_attempt=next_at,
         )
+
+
+def attempt_cap(timeout: float) -> float:
+    """The hard limit on one attempt: the client's timeout, plus room for a plugin's work."""
+    return timeout * 1.5 + 1
 
 
 def destination_key(channel: Channel, target: Target) -> str:

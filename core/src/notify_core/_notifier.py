@@ -21,7 +21,7 @@ import httpx
 from ._channel import Channel
 from ._config import DB_ENV, DEFAULT_DB, Config, find_config, load_config
 from ._convert import message_from_json, message_to_json
-from ._dispatch import DeliveryResult, Dispatcher, Job, payload_record
+from ._dispatch import DeliveryResult, Dispatcher, Job, attempt_cap, payload_record
 from ._errors import ConfigError, InvalidTarget, NotifyError
 from ._masking import Masker
 from ._models import Message, Severity
@@ -29,7 +29,7 @@ from ._plugins import Providers
 from ._provider import Target
 from ._store import DeliveryRow, NewDelivery, Store, new_id
 from ._template import default_message
-from ._transport import Clients
+from ._transport import REROUTE_ENV, Clients, parse_reroute
 
 ADHOC_PREFIX = "adhoc:"
 T = TypeVar("T")
@@ -105,11 +105,14 @@ class Notifier:
         self.providers = providers or Providers.discover(self.env)
         base = config or Config()
         self.config = attrs.evolve(base, channels=(*base.channels, *channels))
-        self.db_path = str(db or self.env.get(DB_ENV) or self.config.db or DEFAULT_DB)
+        self.db_path = str(db or self.env.get(DB_ENV) or self._config_db() or DEFAULT_DB)
         self.wait = self.config.wait if wait is None else wait
         self.concurrency = concurrency or self.config.concurrency
         self._transport = transport
-        self._reroute = reroute
+        # parsed now: a malformed NOTIFY_REROUTE must fail before anything is stored
+        self._reroute = (
+            dict(reroute) if reroute is not None else parse_reroute(self.env.get(REROUTE_ENV))
+        )
         self._store: Store | None = None
         self._prepared: dict[str, _Prepared] = {}
         self._runtime_: _Runtime | None = None
@@ -136,6 +139,23 @@ class Notifier:
             self._store = Store(self.db_path)
         return self._store
 
+    def _config_db(self) -> str | None:
+        """``[notify].db``, relative to the configuration file's folder, not the shell's."""
+        db = self.config.db
+        if db and db != ":memory:" and os.path.exists(self.config.source):
+            return os.path.join(os.path.dirname(os.path.abspath(self.config.source)), db)
+        return db
+
+    @property
+    def lease(self) -> float:
+        """How long a claim holds: never shorter than one attempt can last.
+
+        An attempt is cut off at :func:`attempt_cap`; a lease shorter than that would let
+        a second worker take a delivery still being sent.
+        """
+        longest = max((c.timeout for c in self.config.all_channels()), default=10.0)
+        return max(self.config.lease, attempt_cap(longest) + 1)
+
     def _clients(self) -> Clients:
         return Clients(
             transport=self._transport, concurrency=self.concurrency, reroute=self._reroute
@@ -161,7 +181,7 @@ class Notifier:
             clients,
             owner=self.owner,
             concurrency=concurrency or self.concurrency,
-            lease=self.config.lease,
+            lease=self.lease,
             auto_disable_after=self.config.auto_disable_after,
         )
 
@@ -268,6 +288,10 @@ class Notifier:
 
     def skip_reason(self, channel: Channel) -> str | None:
         """Why a delivery to ``channel`` is not attempted (a kill switch), or None."""
+        return self._switch_reason(channel) or self.store.off_reason(channel.key)
+
+    def _switch_reason(self, channel: Channel) -> str | None:
+        """Kill switches set in the environment or the configuration."""
         if _truthy(self.env.get("NOTIFY_DISABLED")):
             return "NOTIFY_DISABLED is set"
         switch = f"NOTIFY_{channel.provider.upper().replace('-', '_')}_ENABLED"
@@ -275,7 +299,7 @@ class Notifier:
             return f"{switch}={self.env[switch]}"
         if not channel.enabled:
             return "disabled in configuration (enabled = false)"
-        return self.store.off_reason(channel.key)
+        return None
 
     def accept_reason(
         self, channel: Channel, message: Message, tenant: str | None, now: float
@@ -333,9 +357,10 @@ class Notifier:
         return planned
 
     def _env_skip(self, channel: Channel) -> str | None:
-        if not channel.enabled or _truthy(self.env.get("NOTIFY_DISABLED")):
-            return "disabled"
-        return None
+        """The skip a dry run can foresee without creating a store that does not exist."""
+        if self._store is None and not os.path.exists(self.db_path):
+            return self._switch_reason(channel)
+        return self.skip_reason(channel)
 
     async def asend(
         self,
@@ -405,7 +430,7 @@ class Notifier:
                 )
         # concurrent sends share one commit; each still waits for its own before sending
         await self._runtime().dispatcher.writer.call(
-            self.store.add, rows, owner=self.owner, lease=self.config.lease + wait
+            self.store.add, rows, owner=self.owner, lease=self.lease + wait
         )
         if jobs:
             results += await self._runtime().dispatcher.run(jobs, deadline=time.time() + wait)
@@ -480,24 +505,13 @@ class Notifier:
         """
         wait = self.wait if wait is None else wait
         self.store.requeue(ids)
-        rows = self.store.claim_ids(self.owner, ids, lease=self.config.lease + wait)
+        rows = self.store.claim_ids(self.owner, ids, lease=self.lease + wait)
         jobs: list[Job] = []
         results: list[DeliveryResult] = []
         for row in rows:
-            job = self.job_for(row)
-            if isinstance(job, str):
-                self.store.finish_without_attempt(row.id, status="failed", reason=job)
-                results.append(
-                    DeliveryResult(
-                        id=row.id,
-                        channel=row.channel,
-                        tenant=row.tenant,
-                        provider=row.provider,
-                        status="failed",
-                        attempts=row.attempts,
-                        reason=job,
-                    )
-                )
+            job = self.admit(row)
+            if isinstance(job, DeliveryResult):
+                results.append(job)
             else:
                 job.budget_from = row.attempts
                 jobs.append(job)
@@ -510,6 +524,31 @@ class Notifier:
         return self._run(self.aretry(ids, wait=wait))
 
     # -- the worker -----------------------------------------------------------------
+
+    def admit(self, row: DeliveryRow) -> Job | DeliveryResult:
+        """A claimed delivery as a job, or its end (failed or skipped) if it cannot go.
+
+        Kill switches and manual or automatic disables are checked again here, when it is
+        about to be sent (a worker, a retry); silences and cooldowns were decided when it
+        was accepted.
+        """
+        job = self.job_for(row)
+        status, reason = ("failed", job) if isinstance(job, str) else ("skipped", None)
+        if not isinstance(job, str):
+            reason = self.skip_reason(job.channel)
+            if reason is None:
+                return job
+        assert reason is not None
+        self.store.finish_without_attempt(row.id, status=status, reason=reason)
+        return DeliveryResult(
+            id=row.id,
+            channel=row.channel,
+            tenant=row.tenant,
+            provider=row.provider,
+            status=status,  # type: ignore[arg-type]
+            attempts=row.attempts,
+            reason=reason,
+        )
 
     def job_for(self, row: DeliveryRow) -> Job | str:
         """Rebuild a stored delivery as a job, or say why it cannot be attempted."""
@@ -568,20 +607,14 @@ class Notifier:
             while not stop.is_set():
                 free = concurrency * 2 - len(tasks)
                 rows = (
-                    self.store.claim(self.owner, limit=free, lease=self.config.lease)
-                    if free > 0
-                    else []
+                    self.store.claim(self.owner, limit=free, lease=self.lease) if free > 0 else []
                 )
                 for row in rows:
-                    job = self.job_for(row)
-                    if isinstance(job, str):
-                        self.store.finish_without_attempt(row.id, status="failed", reason=job)
-                        totals["failed"] += 1
-                        continue
-                    skip = self.skip_reason(job.channel)
-                    if skip:
-                        self.store.finish_without_attempt(row.id, status="skipped", reason=skip)
-                        totals["skipped"] += 1
+                    job = self.admit(row)
+                    if isinstance(job, DeliveryResult):
+                        totals[job.status] += 1
+                        if on_result is not None:
+                            on_result(job)
                         continue
                     task = asyncio.create_task(dispatcher.run_one(job, deadline=0.0))
                     tasks.add(task)

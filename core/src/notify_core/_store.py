@@ -411,7 +411,7 @@ class Store:
                     next_attempt,
                     lease_owner,
                     lease_until if status == "sending" else None,
-                    attempt.error,
+                    attempt.error if status != "delivered" else None,
                     attempt.http_status,
                     now,
                     json.dumps(meta) if meta else None,

@@ -13,7 +13,7 @@ import traceback
 import typer
 
 from .._errors import NotifyError
-from . import _info, _ops, _send, _worker  # noqa: F401  (they register their commands)
+from . import _info, _ops, _scaffold, _send, _worker  # noqa: F401  (they register their commands)
 from ._common import app, state
 
 EXIT_FAILED = 1
@@ -22,8 +22,10 @@ EXIT_USAGE = 2
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``notify`` console script."""
-    args = sys.argv[1:] if argv is None else argv
+    args = list(sys.argv[1:] if argv is None else argv)
     state.debug = "--debug" in args
+    if state.debug:  # accepted anywhere on the line, not only before the command
+        args = ["--debug", *(a for a in args if a != "--debug")]
     command = typer.main.get_command(app)
     try:
         result = command.main(args=args, prog_name="notify", standalone_mode=False)

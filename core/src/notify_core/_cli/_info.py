@@ -26,7 +26,7 @@ def plugins(json_out: JsonOpt = False) -> None:
                     "description": p.spec.description,
                     "capabilities": sorted(p.spec.capabilities),
                     "default_rate": {
-                        "per_second": p.spec.default_rate.per_second,
+                        "per_second": float(p.spec.default_rate.per_second),
                         "burst": p.spec.default_rate.burst,
                     },
                     "default_retry": {

@@ -19,7 +19,13 @@ from .._store import DeliveryRow
 from ._common import ConfigOpt, DbOpt, JsonOpt, app, load_notifier, print_json, table, when
 
 TenantOpt = Annotated[str | None, typer.Option("--tenant", help="The channel's tenant.")]
-WaitOpt = Annotated[float, typer.Option(help="Seconds to wait for final outcomes.")]
+WaitOpt = Annotated[
+    float | None,
+    typer.Option(
+        help="Seconds to wait for final outcomes (default: [notify].wait, 30).",
+        show_default=False,
+    ),
+]
 
 
 class UsageError(NotifyError):
@@ -42,7 +48,12 @@ def _channel_state(notifier: Notifier, key: str, enabled_in_config: bool) -> dic
     elif state.auto_disabled:
         label = f"auto-disabled: {state.disabled_reason}"
     elif state.disabled:
-        label = f"disabled by hand: {state.disabled_reason}"
+        reason = state.disabled_reason
+        label = (
+            f"disabled by hand: {reason}"
+            if reason and reason != "disabled by hand"
+            else ("disabled by hand")
+        )
     else:
         label = "enabled"
     return {
@@ -119,7 +130,15 @@ def check(config: ConfigOpt = None, json_out: JsonOpt = False) -> int:
             "no configuration: pass --config, set NOTIFY_CONFIG, or create ./notify.toml"
         )
     problems: list[ConfigError] = []
-    loaded = load_config(path, providers, problems=problems)
+    try:
+        loaded = load_config(path, providers, problems=problems)
+    except ConfigError as exc:  # the file itself, or [notify]: nothing more to check
+        if not json_out:
+            raise
+        print_json(
+            {"ok": False, "channels": 0, "problems": [{"path": exc.path, "message": str(exc)}]}
+        )
+        return 2
     notifier = Notifier(config=loaded, providers=providers, db=":memory:")
     checked = 0
     for channel in loaded.all_channels():
@@ -150,7 +169,7 @@ def send_test(
     tenant: TenantOpt = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
-    wait: WaitOpt = 30.0,
+    wait: WaitOpt = None,
     json_out: JsonOpt = False,
 ) -> int:
     """Send a clearly labelled test notification to one channel and show the answer.
@@ -169,6 +188,12 @@ def send_test(
         result = notifier.send(message, [target], tenant=tenant, wait=wait)
         [delivery] = result.deliveries
         attempts = notifier.store.attempts(delivery.id)
+        spec = notifier.providers.spec(target.provider)
+        if delivery.status == "delivered" and "resolve" in spec.capabilities:
+            # an incident tool opened an incident for the test: close it again
+            notifier.send(
+                attrs.evolve(message, state="resolve"), [target], tenant=tenant, wait=wait
+            )
     answer = attempts[-1].response if attempts else None
     if json_out:
         print_json({**attrs.asdict(delivery), "response": answer})
@@ -246,12 +271,23 @@ def log(
     shown = []
     for row in rows:
         item = _row_dict(row)
-        item["channel"] = row.channel_key
+        item["tenant"] = row.tenant or "-"
+        item["last_status"] = row.last_status or "-"
         item["last_error"] = (row.last_error or "")[:80]
         shown.append(item)
     table(
         shown,
-        ["id", "created", "status", "channel", "event", "attempts", "last_status", "last_error"],
+        [
+            "id",
+            "created",
+            "status",
+            "tenant",
+            "channel",
+            "event",
+            "attempts",
+            "last_status",
+            "last_error",
+        ],
         empty="no deliveries",
     )
 
@@ -333,7 +369,7 @@ def retry(
     failed: Annotated[bool, typer.Option("--failed", help="Every failed delivery.")] = False,
     channel: Annotated[str | None, typer.Option(help="With --failed: only this channel.")] = None,
     since: Annotated[str | None, typer.Option(help="With --failed: only newer than 1d…")] = None,
-    wait: WaitOpt = 30.0,
+    wait: WaitOpt = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
     json_out: JsonOpt = False,
@@ -405,7 +441,7 @@ def disable(
 
     Example: notify disable ml-slack --reason "channel archived"
     """
-    _switch(channel, tenant, config, db, False, reason or "disabled by hand")
+    _switch(channel, tenant, config, db, False, reason)
 
 
 @app.command()

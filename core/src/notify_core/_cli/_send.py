@@ -12,7 +12,7 @@ from .._channel import Channel
 from .._errors import NotifyError
 from .._models import Action, Field, IncidentState, Message, Severity
 from .._notifier import SendResult, adhoc_channel
-from ._common import ConfigOpt, DbOpt, JsonOpt, app, load_notifier, print_json
+from ._common import ConfigOpt, DbOpt, JsonOpt, app, load_notifier, print_json, when
 
 
 class UsageError(NotifyError):
@@ -75,12 +75,13 @@ def send(
     ] = False,
     json_out: JsonOpt = False,
     wait: Annotated[
-        float,
+        float | None,
         typer.Option(
-            help="Seconds to wait for final outcomes; what "
-            "still waits for a retry stays queued for `notify worker`. 0 only queues."
+            help="Seconds to wait for final outcomes (default: [notify].wait, 30); what "
+            "still waits for a retry stays queued for `notify worker`. 0 only queues.",
+            show_default=False,
         ),
-    ] = 30.0,
+    ] = None,
 ) -> int:
     """Send one notification.
 
@@ -96,7 +97,7 @@ def send(
         level = Severity.parse(severity)
     except ValueError as exc:
         raise UsageError(f"--severity: {exc}") from None
-    if wait < 0:
+    if wait is not None and wait < 0:
         raise UsageError("--wait: must not be negative")
     if state not in ("trigger", "acknowledge", "resolve"):
         raise UsageError(f"--state {state!r}: choose trigger, acknowledge or resolve")
@@ -132,9 +133,15 @@ def send(
             return 0
         if not route and not notifier.route(message, None, tenant):
             raise UsageError(_nothing_routed(message))
+        if url is not None and (wait if wait is not None else notifier.wait) == 0:
+            raise UsageError(
+                "--url with --wait 0 would queue a delivery no worker can send (ad hoc "
+                "targets are secret and not stored); configure a channel to queue"
+            )
         result = notifier.send(message, route or None, tenant=tenant, wait=wait)
-    _report(result, json_out, queued_ok=wait == 0)
-    if wait == 0:
+        queued_only = (wait if wait is not None else notifier.wait) == 0
+    _report(result, json_out, queued_ok=queued_only)
+    if queued_only:
         return 0
     return 0 if result.ok else 1
 
@@ -152,7 +159,13 @@ def _report(result: SendResult, as_json: bool, *, queued_ok: bool) -> None:
             {
                 "message_id": result.message_id,
                 "ok": result.ok,
-                "deliveries": [attrs.asdict(d) for d in result.deliveries],
+                "deliveries": [
+                    {
+                        **attrs.asdict(d),
+                        "next_attempt": when(d.next_attempt) if d.next_attempt else None,
+                    }
+                    for d in result.deliveries
+                ],
             }
         )
         return
