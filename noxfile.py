@@ -11,18 +11,22 @@ nox.options.reuse_existing_virtualenvs = True
 
 ROOT = Path(__file__).parent
 PLUGINS = sorted(str(p) for p in (ROOT / "plugins").iterdir() if (p / "pyproject.toml").exists())
+#: Third-party-style plugins (notify-discord, notify-mattermost): installed and tested like
+#: the bundled ones, so the plugin guide's examples keep working.
+EXAMPLES = sorted(str(p) for p in (ROOT / "examples").iterdir() if (p / "pyproject.toml").exists())
 TEST_DEPS = ["pytest", "respx", "hypothesis", "standardwebhooks", "jsonschema", "slack_sdk"]
 
 
 def install_packages(session: nox.Session) -> None:
-    session.install("-e", "./core", *[arg for p in PLUGINS for arg in ("-e", p)])
+    packages = [*PLUGINS, *EXAMPLES]
+    session.install("-e", "./core", *[arg for p in packages for arg in ("-e", p)])
 
 
 @nox.session(python="3.11")
 def tests(session: nox.Session) -> None:
     install_packages(session)
     session.install(*TEST_DEPS)
-    session.run("pytest", *(session.posargs or ["tests"]))
+    session.run("pytest", *(session.posargs or ["tests", *[f"{p}/tests" for p in EXAMPLES]]))
 
 
 @nox.session(python="3.11")
@@ -36,7 +40,7 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     install_packages(session)
     session.install("mypy", "pytest", "respx", "hypothesis")
-    session.run("mypy", "core/src", *[f"{p}/src" for p in PLUGINS])
+    session.run("mypy", "core/src", *[f"{p}/src" for p in (*PLUGINS, *EXAMPLES)])
 
 
 @nox.session(python="3.11")

@@ -6,14 +6,19 @@ import os
 
 import pytest
 
+from notify_core.testing import UPDATE_ENV
+
 pytest_plugins = ["notify_core.testing"]
 
 
 @pytest.fixture(autouse=True)
 def _no_ambient_notify_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A developer's own NOTIFY_* variables must not change what a test sees."""
+    """A developer's own NOTIFY_* variables must not change what a test sees.
+
+    ``NOTIFY_UPDATE_GOLDEN`` stays: it tells the kit's ``check_golden`` to rewrite files.
+    """
     for key in list(os.environ):
-        if key.startswith("NOTIFY_"):
+        if key.startswith("NOTIFY_") and key != UPDATE_ENV:
             monkeypatch.delenv(key)
 
 

@@ -6,7 +6,6 @@ Regenerate the golden files with ``NOTIFY_UPDATE_GOLDEN=1 pytest tests/pagerduty
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -14,14 +13,13 @@ from typing import Any
 import pytest
 
 from notify_core import MARKER, Action, Channel, Field, Message, Notifier, Payload, Providers
+from notify_core.testing import check_golden
 from notify_pagerduty import CHANGE_URLS, ENQUEUE_URLS
 
 GOLDEN = Path(__file__).parent / "golden"
 #: A well-formed, fake routing key: the secret every test hunts for in outputs.
 ROUTING_KEY = "R0utingKeyF0rTests0nly1234567abc"
 WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
-#: Read at import: the suite's autouse fixture clears NOTIFY_* before each test runs.
-UPDATE_GOLDEN = os.environ.get("NOTIFY_UPDATE_GOLDEN") == "1"
 
 
 def channel(**kw: Any) -> Channel:
@@ -88,12 +86,7 @@ def test_golden(providers: Providers, check_event: Any, name: str) -> None:
     make, kw = MESSAGES[name]
     payload = providers.build(channel(**kw), make(), "dly_1")
     check_event(payload.body)
-    got = record(payload)
-    path = GOLDEN / f"{name}.json"
-    if UPDATE_GOLDEN:
-        path.write_text(json.dumps(got, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    assert path.exists(), f"missing {path}; run with NOTIFY_UPDATE_GOLDEN=1"
-    assert got == json.loads(path.read_text(encoding="utf-8"))
+    check_golden(GOLDEN / f"{name}.json", record(payload))
 
 
 def test_hostile_message_passes_and_every_trimmed_part_shows_the_marker(

@@ -6,7 +6,6 @@ Regenerate the golden files with ``NOTIFY_UPDATE_GOLDEN=1 pytest tests/slack``.
 from __future__ import annotations
 
 import json
-import os
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,11 +28,10 @@ from notify_core import (
     Payload,
     Providers,
 )
+from notify_core.testing import check_golden as kit_check_golden
 from notify_slack import _mrkdwn
 
 GOLDEN = Path(__file__).parent / "golden"
-# Read at import: the suite's autouse fixture clears NOTIFY_* variables before each test.
-UPDATE_GOLDEN = os.environ.get("NOTIFY_UPDATE_GOLDEN") == "1"
 TS = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 URL = "https://hooks.slack.com/services/T000/B000/XXXXSECRETXXXXXXXXXXXX"
 TRIGGER_URL = (
@@ -93,12 +91,7 @@ def check_golden(name: str, payload: Payload) -> None:
         "content_type": payload.content_type,
         "body": payload.body,
     }
-    path = GOLDEN / f"{name}.json"
-    text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
-    if UPDATE_GOLDEN:
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"{path} missing: run with NOTIFY_UPDATE_GOLDEN=1"
-    assert json.loads(path.read_text(encoding="utf-8")) == json.loads(text)
+    kit_check_golden(GOLDEN / f"{name}.json", record)
 
 
 # -- the three reference messages ------------------------------------------------------

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from collections.abc import Callable
 from datetime import datetime, timezone
 from functools import cache
@@ -30,6 +29,7 @@ from notify_core import (
     PayloadError,
     Providers,
 )
+from notify_core.testing import check_golden
 
 TS = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 SIG = "SECRETSIGNATUREVALUE123456789"
@@ -38,8 +38,6 @@ URL = (
     f"invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig={SIG}"
 )
 GOLDEN = Path(__file__).parent / "golden"
-#: Read at import: the suite's autouse fixture clears NOTIFY_* variables before each test.
-UPDATE_GOLDEN = os.environ.get("NOTIFY_UPDATE_GOLDEN") == "1"
 SPEC_FILE = Path(__file__).resolve().parents[3] / "shared" / "specs" / "adaptive-card-1.5.0.json"
 LIMIT = 28_000
 MENTIONS = [
@@ -183,12 +181,7 @@ def test_golden(name: str) -> None:
     make, settings_ = CASES[name]
     envelope = build(make(), channel(**settings_))
     assert_valid_card(envelope)
-    path = GOLDEN / f"{name}.json"
-    text = json.dumps(envelope, indent=2, ensure_ascii=False) + "\n"
-    if UPDATE_GOLDEN:
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"no golden file {path.name}: run with NOTIFY_UPDATE_GOLDEN=1"
-    assert json.loads(path.read_text(encoding="utf-8")) == envelope
+    check_golden(GOLDEN / f"{name}.json", envelope)
 
 
 def test_small_card_is_the_plain_minimum() -> None:

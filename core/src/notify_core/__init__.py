@@ -30,7 +30,17 @@ from ._notifier import Notifier, PlannedDelivery, SendResult, adhoc_channel
 from ._plugins import BLOCK_ENV, ENTRY_POINT_GROUP, InstalledProvider, Providers
 from ._provider import Outcome, Payload, ProviderSpec, SendContext, Target
 from ._template import placeholders, render
-from ._text import MARKER, SEVERITY_COLORS, cap, chunks, severity_color, truncate, truncate_bytes
+from ._text import (
+    MARKER,
+    SEVERITY_COLORS,
+    cap,
+    chunks,
+    fit_json,
+    json_len,
+    severity_color,
+    truncate,
+    truncate_bytes,
+)
 from .hookspecs import HOOK_API_VERSION, hookimpl
 
 try:
@@ -76,9 +86,11 @@ __all__ = [
     "cap",
     "chunks",
     "find_config",
+    "fit_json",
     "generic_outcome",
     "hookimpl",
     "http_send",
+    "json_len",
     "load_config",
     "mask_value",
     "message_from_dict",

@@ -6,6 +6,7 @@ truncation rule: a trimmed part always ends with the same visible marker.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from typing import TypeVar
 
@@ -63,3 +64,36 @@ def cap(items: Sequence[T], limit: int) -> tuple[list[T], int]:
 def severity_color(severity: Severity) -> str:
     """The hex colour of a severity."""
     return SEVERITY_COLORS[severity]
+
+
+def _json_dumps(data: object) -> bytes:
+    """Serialised exactly as :meth:`notify_core.Payload.content` sends a JSON body."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def json_len(text: str) -> int:
+    """Bytes ``text`` takes inside a JSON body as the core sends it: escapes included, quotes not.
+
+    JSON escapes make the encoded size larger than the UTF-8 size (a newline takes two
+    bytes, a control character six), which matters when fitting a byte budget.
+    """
+    return len(_json_dumps(text)) - 2
+
+
+def fit_json(text: str, room: int, marker: str = MARKER) -> str:
+    """``text`` cut (ending with ``marker``) so that its JSON form takes at most ``room`` bytes.
+
+    Searches the largest :func:`truncate_bytes` cut whose escaped form fits; ``""`` when
+    not even the marker fits.
+    """
+    if json_len(text) <= room:
+        return text
+    lo, hi, best = 0, min(room, len(text.encode())), ""
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        candidate = truncate_bytes(text, mid, marker)
+        if json_len(candidate) <= room:
+            best, lo = candidate, mid + 1
+        else:
+            hi = mid - 1
+    return best

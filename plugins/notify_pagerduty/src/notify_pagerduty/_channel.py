@@ -92,12 +92,14 @@ def _routing_key(value: Any) -> str:
         raise InvalidTarget(
             'pagerduty channel needs routing_key = "<32-character integration key>" in its '
             "[channels.<name>] table (PagerDuty: Service → Integrations → Events API V2); "
-            "`notify send --url` cannot carry the key"
+            "`notify send --url` cannot carry the key",
+            key="routing_key",
         )
     if not isinstance(value, str):
         raise InvalidTarget(
             "pagerduty routing_key must be a string of 32 letters or digits "
-            f"(got {type(value).__name__})"
+            f"(got {type(value).__name__})",
+            key="routing_key",
         )
     if _ROUTING_KEY.match(value):
         return value
@@ -111,7 +113,8 @@ def _routing_key(value: Any) -> str:
             detail += "; that looks like a REST API key, not an integration key"
     raise InvalidTarget(
         f"pagerduty routing_key {_masked(value)} must be 32 letters or digits, the "
-        f"integration key of an Events API V2 integration ({detail})"
+        f"integration key of an Events API V2 integration ({detail})",
+        key="routing_key",
     )
 
 
@@ -120,7 +123,9 @@ def _region(value: Any, url: str | None, key: str) -> Region:
     if value is not None:
         if not isinstance(value, str) or value.strip().lower() not in HOSTS:
             shown = truncate(str(value), 40)
-            raise InvalidTarget(f'pagerduty region must be "us" or "eu", not {shown!r}')
+            raise InvalidTarget(
+                f'pagerduty region must be "us" or "eu", not {shown!r}', key="region"
+            )
         region = "eu" if value.strip().lower() == "eu" else "us"
     if not url:
         return region or "us"
@@ -148,27 +153,34 @@ def _settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     for name in settings:
         if name not in SETTINGS:
             raise InvalidTarget(
-                f"pagerduty settings.{name} is not a setting (known: {', '.join(SETTINGS)})"
+                f"pagerduty settings.{name} is not a setting (known: {', '.join(SETTINGS)})",
+                key=f"settings.{name}",
             )
     attributes: dict[str, str] = {}
     for name in ATTRIBUTE_SETTINGS:
         if name in settings:
             value = settings[name]
             if not isinstance(value, str) or not value.strip():
-                raise InvalidTarget(f"pagerduty settings.{name} must be a non-empty string")
+                raise InvalidTarget(
+                    f"pagerduty settings.{name} must be a non-empty string", key=f"settings.{name}"
+                )
             attributes[name] = value
     action = settings.get("event_action")
     if action is not None and action not in EVENT_ACTIONS:
         raise InvalidTarget(
             f"pagerduty settings.event_action must be one of {', '.join(EVENT_ACTIONS)}, "
-            f"not {truncate(str(action), 40)!r}"
+            f"not {truncate(str(action), 40)!r}",
+            key="settings.event_action",
         )
     change = settings.get("change_event", False)
     if not isinstance(change, bool):
-        raise InvalidTarget("pagerduty settings.change_event must be true or false")
+        raise InvalidTarget(
+            "pagerduty settings.change_event must be true or false", key="settings.change_event"
+        )
     if change and action is not None:
         raise InvalidTarget(
             "pagerduty settings.event_action does not apply with settings.change_event = true "
-            "(change events are never acknowledged or resolved)"
+            "(change events are never acknowledged or resolved)",
+            key="settings.event_action",
         )
     return {"attributes": attributes, "event_action": action, "change_event": change}

@@ -42,11 +42,12 @@ def parse(settings: Mapping[str, Any]) -> Settings:
     unknown = sorted(str(k) for k in settings if k not in KNOWN)
     if unknown:
         raise InvalidTarget(
-            f"slack settings: unknown key {unknown[0]!r} (known: {', '.join(KNOWN)})"
+            f"slack settings: unknown key {unknown[0]!r} (known: {', '.join(KNOWN)})",
+            key=f"settings.{unknown[0]}",
         )
     rich = settings.get("rich", True)
     if not isinstance(rich, bool):
-        raise InvalidTarget("slack settings.rich must be true or false")
+        raise InvalidTarget("slack settings.rich must be true or false", key="settings.rich")
     return Settings(
         rich=rich,
         mention_on_failure=_broadcast(settings.get("mention_on_failure", False)),
@@ -62,13 +63,17 @@ def _broadcast(value: Any) -> Broadcast | None:
     if value is False or value is None:
         return None
     raise InvalidTarget(
-        'slack settings.mention_on_failure must be true, false, "channel" or "here"'
+        'slack settings.mention_on_failure must be true, false, "channel" or "here"',
+        key="settings.mention_on_failure",
     )
 
 
 def _users(value: Any) -> tuple[str, ...]:
     if isinstance(value, str) or not isinstance(value, list | tuple):
-        raise InvalidTarget('slack settings.mention_users must be a list of ids like ["U0123ABCD"]')
+        raise InvalidTarget(
+            'slack settings.mention_users must be a list of ids like ["U0123ABCD"]',
+            key="settings.mention_users",
+        )
     users: list[str] = []
     for item in value:
         user = str(item).strip()
@@ -76,7 +81,8 @@ def _users(value: Any) -> tuple[str, ...]:
             shown = user if len(user) <= 24 else user[:21] + "…"
             raise InvalidTarget(
                 f"slack settings.mention_users: {shown!r} is not a Slack member id (U…/W…) "
-                "or user-group id (S…); find it in the member's profile → ⋮ → Copy member ID"
+                "or user-group id (S…); find it in the member's profile → ⋮ → Copy member ID",
+                key="settings.mention_users",
             )
         users.append(user)
     return tuple(users)

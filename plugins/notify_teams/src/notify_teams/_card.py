@@ -26,8 +26,9 @@ from notify_core import (
     PayloadError,
     Severity,
     cap,
+    fit_json,
+    json_len,
     truncate,
-    truncate_bytes,
 )
 
 from ._settings import Mention, TeamsSettings
@@ -82,31 +83,6 @@ STATE_WORDS = {"acknowledge": "acknowledged", "resolve": "resolved"}
 def dumps(data: Any) -> bytes:
     """Serialised exactly as :meth:`notify_core.Payload.content` sends it."""
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def json_len(text: str) -> int:
-    """Bytes ``text`` takes inside a JSON document, escapes included, quotes excluded."""
-    return len(dumps(text)) - 2
-
-
-def fit_json(text: str, room: int) -> str:
-    """``text`` cut (with the marker) so that its JSON form takes at most ``room`` bytes.
-
-    JSON escapes make the encoded size larger than the UTF-8 size (a newline takes two
-    bytes, a control character six), so this searches the largest
-    :func:`~notify_core.truncate_bytes` cut whose escaped form fits.
-    """
-    if json_len(text) <= room:
-        return text
-    lo, hi, best = 0, min(room, len(text.encode())), ""
-    while lo <= hi:
-        mid = (lo + hi) // 2
-        candidate = truncate_bytes(text, mid)
-        if json_len(candidate) <= room:
-            best, lo = candidate, mid + 1
-        else:
-            hi = mid - 1
-    return best
 
 
 def _small(text: str) -> dict[str, Any]:

@@ -13,6 +13,8 @@ MAX_MENTIONS = 20
 MENTION_NAME_CHARS = 100
 MENTION_ID_CHARS = 200
 KNOWN = frozenset({"mentions", "mention_min_severity", "full_width"})
+#: The channel key every mention error points at.
+MENTIONS_KEY = "settings.mentions"
 
 
 @attrs.frozen
@@ -39,15 +41,20 @@ def parse_settings(settings: Mapping[str, Any]) -> TeamsSettings:
     unknown = sorted(set(settings) - KNOWN)
     if unknown:
         raise InvalidTarget(
-            f"teams settings: unknown key {unknown[0]!r} (known: {', '.join(sorted(KNOWN))})"
+            f"teams settings: unknown key {unknown[0]!r} (known: {', '.join(sorted(KNOWN))})",
+            key=f"settings.{unknown[0]}",
         )
     full_width = settings.get("full_width", True)
     if not isinstance(full_width, bool):
-        raise InvalidTarget("teams settings.full_width must be true or false")
+        raise InvalidTarget(
+            "teams settings.full_width must be true or false", key="settings.full_width"
+        )
     try:
         floor = Severity.parse(settings.get("mention_min_severity", Severity.ERROR))
     except ValueError as exc:
-        raise InvalidTarget(f"teams settings.mention_min_severity: {exc}") from None
+        raise InvalidTarget(
+            f"teams settings.mention_min_severity: {exc}", key="settings.mention_min_severity"
+        ) from None
     return TeamsSettings(
         mentions=_mentions(settings.get("mentions", ())),
         mention_min_severity=floor,
@@ -57,30 +64,45 @@ def parse_settings(settings: Mapping[str, Any]) -> TeamsSettings:
 
 def _mentions(value: Any) -> tuple[Mention, ...]:
     if not isinstance(value, list | tuple):
-        raise InvalidTarget('teams settings.mentions must be a list of {name = "…", id = "…"}')
+        raise InvalidTarget(
+            'teams settings.mentions must be a list of {name = "…", id = "…"}', key=MENTIONS_KEY
+        )
     if len(value) > MAX_MENTIONS:
-        raise InvalidTarget(f"teams settings.mentions: at most {MAX_MENTIONS} people")
+        raise InvalidTarget(
+            f"teams settings.mentions: at most {MAX_MENTIONS} people", key=MENTIONS_KEY
+        )
     found = []
     for i, item in enumerate(value):
         where = f"teams settings.mentions[{i}]"
         if not isinstance(item, Mapping):
-            raise InvalidTarget(f'{where} must be a table {{name = "…", id = "…"}}')
+            raise InvalidTarget(
+                f'{where} must be a table {{name = "…", id = "…"}}', key=MENTIONS_KEY
+            )
         name, ident = item.get("name"), item.get("id")
         if not isinstance(name, str) or not name.strip():
-            raise InvalidTarget(f"{where}.name must be a non-empty string (the shown name)")
+            raise InvalidTarget(
+                f"{where}.name must be a non-empty string (the shown name)", key=MENTIONS_KEY
+            )
         if not isinstance(ident, str) or not ident.strip():
             raise InvalidTarget(
-                f"{where}.id must be a non-empty string (a UPN e-mail or Entra object id)"
+                f"{where}.id must be a non-empty string (a UPN e-mail or Entra object id)",
+                key=MENTIONS_KEY,
             )
         if "<" in name or ">" in name:
-            raise InvalidTarget(f"{where}.name must not contain < or > (it goes inside <at>…</at>)")
+            raise InvalidTarget(
+                f"{where}.name must not contain < or > (it goes inside <at>…</at>)",
+                key=MENTIONS_KEY,
+            )
         if len(name) > MENTION_NAME_CHARS or len(ident) > MENTION_ID_CHARS:
             raise InvalidTarget(
                 f"{where}: name at most {MENTION_NAME_CHARS} and id at most "
-                f"{MENTION_ID_CHARS} characters"
+                f"{MENTION_ID_CHARS} characters",
+                key=MENTIONS_KEY,
             )
         extra = sorted(set(item) - {"name", "id"})
         if extra:
-            raise InvalidTarget(f"{where}: unknown key {extra[0]!r} (expected name and id)")
+            raise InvalidTarget(
+                f"{where}: unknown key {extra[0]!r} (expected name and id)", key=MENTIONS_KEY
+            )
         found.append(Mention(name.strip(), ident.strip()))
     return tuple(found)

@@ -81,7 +81,10 @@ def validate_url(channel: Channel) -> Target | None:
     settings = _settings(channel)
     method = str(settings.get("method", "POST")).upper()
     if method not in METHODS:
-        raise InvalidTarget(f"webhook method must be one of {', '.join(METHODS)}, not {method!r}")
+        raise InvalidTarget(
+            f"webhook method must be one of {', '.join(METHODS)}, not {method!r}",
+            key="settings.method",
+        )
     secrets += _auth_secrets(settings)
     secret = settings.get("secret")
     if secret is not None:
@@ -89,7 +92,9 @@ def validate_url(channel: Channel) -> Target | None:
         secrets.append(str(secret))
     headers = settings.get("headers", {})
     if not isinstance(headers, Mapping):
-        raise InvalidTarget("webhook settings.headers must be a table of strings")
+        raise InvalidTarget(
+            "webhook settings.headers must be a table of strings", key="settings.headers"
+        )
     secrets += [str(v) for v in headers.values()]
     template = settings.get("template")
     if template is not None:
@@ -102,14 +107,21 @@ def _auth_secrets(settings: Mapping[str, Any]) -> list[str]:
     if auth is None:
         return []
     if not isinstance(auth, Mapping):
-        raise InvalidTarget("webhook settings.auth must be a table with a type")
+        raise InvalidTarget(
+            "webhook settings.auth must be a table with a type", key="settings.auth"
+        )
     kind = auth.get("type")
     needed = {"bearer": ("token",), "basic": ("username", "password"), "header": ("name", "value")}
     if kind not in needed:
-        raise InvalidTarget("webhook settings.auth.type must be bearer, basic or header")
+        raise InvalidTarget(
+            "webhook settings.auth.type must be bearer, basic or header", key="settings.auth.type"
+        )
     for key in needed[kind]:
         if not isinstance(auth.get(key), str) or not auth[key]:
-            raise InvalidTarget(f"webhook settings.auth.{key} is required for {kind} auth")
+            raise InvalidTarget(
+                f"webhook settings.auth.{key} is required for {kind} auth",
+                key=f"settings.auth.{key}",
+            )
     return [str(auth[k]) for k in ("token", "password", "value") if k in auth]
 
 
@@ -129,13 +141,15 @@ def _signing_key(secret: str) -> bytes:
     if not secret.startswith(SECRET_PREFIX):
         raise InvalidTarget(
             "webhook settings.secret must start with 'whsec_' "
-            "(Standard Webhooks format: whsec_ + base64 key)"
+            "(Standard Webhooks format: whsec_ + base64 key)",
+            key="settings.secret",
         )
     try:
         return base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
     except (binascii.Error, ValueError):
         raise InvalidTarget(
-            "webhook settings.secret: the part after 'whsec_' is not base64"
+            "webhook settings.secret: the part after 'whsec_' is not base64",
+            key="settings.secret",
         ) from None
 
 
@@ -144,7 +158,9 @@ def _check_template(template: Any) -> None:
         try:
             placeholders(template)
         except _TemplateError as exc:
-            raise InvalidTarget(f"webhook settings.template: {exc}") from None
+            raise InvalidTarget(
+                f"webhook settings.template: {exc}", key="settings.template"
+            ) from None
     elif isinstance(template, Mapping):
         for value in template.values():
             _check_template(value)

@@ -1,101 +1,17 @@
-"""Test kit for notify and its plugins: a recording HTTP server on 127.0.0.1.
-
-Enable it in a test suite with ``pytest_plugins = ["notify_core.testing"]``; it is not
-auto-loaded, so installing notify-core changes no one's test run. Fixtures:
-
-``recorder``
-    a started :class:`RecordingServer`; script answers with ``recorder.script(...)``
-    and read ``recorder.requests``.
-``notify_cli``
-    runs the real ``notify`` command in a subprocess from the test's ``tmp_path``
-    (see :func:`run_notify`).
-
-:func:`query` and :func:`stored_bytes` read a store file the way an operator would,
-the second for checking that no secret was written anywhere.
-"""
+"""The recording HTTP server: a real server on 127.0.0.1 that records and plays a script."""
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
 import socket
-import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import attrs
-
-__all__ = [
-    "Answer",
-    "CliResult",
-    "RecordedRequest",
-    "RecordingServer",
-    "notify_cli",
-    "query",
-    "recorder",
-    "run_notify",
-    "stored_bytes",
-]
-
-_CLI = [sys.executable, "-c", "import sys; from notify_core._cli import main; sys.exit(main())"]
-
-
-@attrs.frozen
-class CliResult:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def run_notify(
-    *args: str,
-    cwd: str | os.PathLike[str],
-    env: Mapping[str, str] | None = None,
-    input: str | None = None,
-    timeout: float = 60,
-) -> CliResult:
-    """Run ``notify ARGS`` in a subprocess; inherited ``NOTIFY_*`` variables are dropped."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFY_")}
-    base.update(env or {})
-    proc = subprocess.run(
-        [*_CLI, *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=base,
-        input=input,
-        timeout=timeout,
-        check=False,
-    )
-    return CliResult(proc.returncode, proc.stdout, proc.stderr)
-
-
-def query(db: str | os.PathLike[str], sql: str, *args: object) -> list[dict[str, object]]:
-    """Rows of ``sql`` against a store file, as dicts."""
-    con = sqlite3.connect(db)
-    con.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in con.execute(sql, args).fetchall()]
-    finally:
-        con.close()
-
-
-def stored_bytes(db: str | os.PathLike[str]) -> bytes:
-    """Every byte of a store: the file, its WAL and shared memory (for leak checks)."""
-    data = b""
-    for suffix in ("", "-wal", "-shm"):
-        path = Path(str(db) + suffix)
-        if path.exists():
-            data += path.read_bytes()
-    return data
 
 
 @attrs.frozen
@@ -234,6 +150,11 @@ class RecordingServer:
                 a if isinstance(a, Answer) else Answer(status=a, body=b"") for a in answers
             )
 
+    def clear_script(self) -> None:
+        """Drop every answer still queued (recorded requests are kept)."""
+        with self._lock:
+            self._scripts.clear()
+
     def _record(self, request: RecordedRequest) -> Answer:
         with self._lock:
             self.requests.append(request)
@@ -265,30 +186,3 @@ class RecordingServer:
 
     def to(self, path: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path.split("?")[0] == path]
-
-
-try:
-    import pytest
-except ImportError:  # pragma: no cover - the kit's fixtures need pytest, the server does not
-    pass
-else:
-
-    @pytest.fixture
-    def recorder() -> Iterator[RecordingServer]:
-        """A started :class:`RecordingServer`, stopped after the test."""
-        with RecordingServer() as server:
-            yield server
-
-    @pytest.fixture
-    def notify_cli(tmp_path: Path) -> Callable[..., CliResult]:
-        """``notify_cli("send", "-t", "hi", env={...})`` runs the CLI in ``tmp_path``."""
-
-        def run(
-            *args: str,
-            env: Mapping[str, str] | None = None,
-            input: str | None = None,
-            timeout: float = 60,
-        ) -> CliResult:
-            return run_notify(*args, cwd=tmp_path, env=env, input=input, timeout=timeout)
-
-        return run

@@ -1,0 +1,65 @@
+"""Test kit for notify and its plugins (a pytest plugin, enabled explicitly).
+
+Enable it in a test module (or your top-level ``conftest.py``) with::
+
+    pytest_plugins = ["notify_core.testing"]
+
+It is not auto-loaded, so installing notify-core changes no one's test run. The kit
+raises its own ``AssertionError`` messages and needs no assertion rewriting, so a test
+module may import from it before pytest registers it (PYTEST_DONT_REWRITE).
+
+Fixtures
+    ``recorder``
+        a started :class:`RecordingServer` on 127.0.0.1; script answers with
+        ``recorder.script(...)`` and read ``recorder.requests``.
+    ``notifier_for``
+        ``notifier_for(plugin, channel, …)`` makes a :class:`~notify_core.Notifier`
+        with only ``plugin`` registered, every URL of the channels rerouted to the
+        recorder and any other host refused; its store is in ``tmp_path``.
+    ``notify_cli``
+        runs the real ``notify`` command in a subprocess from ``tmp_path``
+        (see :func:`run_notify`).
+
+The contract suite
+    :class:`ProviderContract` (with :class:`Example`): subclass it in a ``Test…``
+    class to check a provider plugin against what notify requires of every provider.
+
+Helpers
+    :func:`check_golden` compares a payload with a JSON golden file (regenerate with
+    ``NOTIFY_UPDATE_GOLDEN=1``); :func:`query` and :func:`stored_bytes` read a store
+    the way an operator would, the second for checking that no secret was written.
+"""
+
+from __future__ import annotations
+
+from importlib.util import find_spec
+
+from ._cli import CliResult, query, run_notify, stored_bytes
+from ._golden import UPDATE_ENV, check_golden
+from ._local import LoopbackOnlyTransport, local_notifier, providers_for
+from ._server import Answer, RecordedRequest, RecordingServer
+
+__all__ = [
+    "UPDATE_ENV",
+    "Answer",
+    "CliResult",
+    "Example",
+    "LoopbackOnlyTransport",
+    "ProviderContract",
+    "RecordedRequest",
+    "RecordingServer",
+    "check_golden",
+    "local_notifier",
+    "notifier_for",
+    "notify_cli",
+    "providers_for",
+    "query",
+    "recorder",
+    "reference_messages",
+    "run_notify",
+    "stored_bytes",
+]
+
+if find_spec("pytest") is not None:  # the fixtures and the contract need pytest
+    from ._contract import Example, ProviderContract, reference_messages
+    from ._fixtures import notifier_for, notify_cli, recorder

@@ -1,0 +1,67 @@
+"""The ``settings`` table of a Mattermost channel, checked once with one-line errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import attrs
+
+from notify_core import InvalidTarget
+
+Broadcast = Literal["channel", "here", "all"]
+KNOWN = ("rich", "username", "icon_url", "channel", "mention_on_failure")
+
+
+@attrs.frozen
+class Settings:
+    rich: bool = True
+    username: str | None = None
+    icon_url: str | None = None
+    channel: str | None = None
+    mention_on_failure: Broadcast | None = None
+
+
+def parse(settings: Mapping[str, Any]) -> Settings:
+    unknown = sorted(str(k) for k in settings if k not in KNOWN)
+    if unknown:
+        raise InvalidTarget(
+            f"mattermost settings: unknown key {unknown[0]!r} (known: {', '.join(KNOWN)})",
+            key=f"settings.{unknown[0]}",
+        )
+    rich = settings.get("rich", True)
+    if not isinstance(rich, bool):
+        raise InvalidTarget("mattermost settings.rich must be true or false", key="settings.rich")
+    strings: dict[str, str | None] = {}
+    for name in ("username", "icon_url", "channel"):
+        value = settings.get(name)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise InvalidTarget(
+                f"mattermost settings.{name} must be a non-empty string", key=f"settings.{name}"
+            )
+        strings[name] = value.strip() if isinstance(value, str) else None
+    icon = strings["icon_url"]
+    if icon is not None and not icon.startswith(("https://", "http://")):
+        raise InvalidTarget(
+            "mattermost settings.icon_url must be an http(s) URL", key="settings.icon_url"
+        )
+    return Settings(
+        rich=rich,
+        username=strings["username"],
+        icon_url=icon,
+        channel=strings["channel"],
+        mention_on_failure=_broadcast(settings.get("mention_on_failure", False)),
+    )
+
+
+def _broadcast(value: Any) -> Broadcast | None:
+    if value is True or value == "channel":
+        return "channel"
+    if value in ("here", "all"):
+        return "here" if value == "here" else "all"
+    if value is False or value is None:
+        return None
+    raise InvalidTarget(
+        'mattermost settings.mention_on_failure must be true, false, "channel", "here" or "all"',
+        key="settings.mention_on_failure",
+    )

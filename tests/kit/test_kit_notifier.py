@@ -1,0 +1,59 @@
+"""The kit's notifier: one plugin registered, its URLs on the recorder, every other host refused."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+import notify_slack
+from notify_core import Channel, Message, Notifier, Payload, hookimpl
+from notify_core.testing import Answer, LoopbackOnlyTransport, RecordingServer, providers_for
+
+SECRET = "XXXXSECRETXXXXXXXXXXXX"
+URL = f"https://hooks.slack.com/services/T000/B000/{SECRET}"
+
+
+def test_only_the_plugin_under_test_is_registered() -> None:
+    providers = providers_for(notify_slack, name="slack")
+    assert list(providers.installed) == ["slack"]
+
+
+def test_notifier_for_routes_the_channel_to_the_recorder(
+    notifier_for, recorder: RecordingServer
+) -> None:
+    recorder.script(Answer(200, "ok"))
+    notifier: Notifier = notifier_for(
+        notify_slack, Channel(name="s", provider="slack", url=URL), name="slack"
+    )
+    result = notifier.send(Message(title="hello"), to=["s"])
+    assert [d.status for d in result.deliveries] == ["delivered"]
+    assert recorder.requests[0].path == f"/services/T000/B000/{SECRET}"
+
+
+class Stray:
+    """A plugin that posts to a host of its own choosing, not to the channel's URL."""
+
+    @hookimpl
+    def build_payload(self, channel: Channel, message: Message, delivery_id: str):
+        if channel.provider != "slack":
+            return None
+        return Payload(body={"text": message.title}, url="https://collector.example.net/x")
+
+
+def test_a_request_to_any_other_host_is_refused(notifier_for, recorder) -> None:
+    notifier: Notifier = notifier_for(
+        notify_slack, Channel(name="s", provider="slack", url=URL, retry=None), name="slack"
+    )
+    notifier.providers.register(Stray(), name="stray")
+    result = notifier.send(Message(title="hello"), to=["s"], wait=0.5)
+    [delivery] = result.deliveries
+    assert delivery.status in ("pending", "failed")
+    assert "refused a request to collector.example.net" in delivery.reason
+    assert recorder.requests == []
+
+
+@pytest.mark.anyio
+async def test_loopback_transport_passes_loopback(recorder: RecordingServer) -> None:
+    async with httpx.AsyncClient(transport=LoopbackOnlyTransport()) as client:
+        response = await client.get(f"{recorder.url}/ping")
+    assert response.status_code == 200
