@@ -62,9 +62,10 @@ class Channel:
 
     name: str
     provider: str
-    url: str | None = None
-    options: Mapping[str, Any] = attrs.field(factory=dict)
-    settings: Mapping[str, Any] = attrs.field(factory=dict)
+    # secrets live in these three: kept out of reprs, which end up in logs and tracebacks
+    url: str | None = attrs.field(default=None, repr=False)
+    options: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+    settings: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     events: tuple[str, ...] = ("*",)
     min_severity: Severity = attrs.field(default=Severity.INFO, converter=_severity)
     rate: Rate | None = None

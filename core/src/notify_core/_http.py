@@ -7,15 +7,17 @@ hook. Errors from the client become retries here, once, for every provider.
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from typing import TYPE_CHECKING
 
-import httpx
 import pluggy
 
 from ._channel import Channel
 from ._provider import Outcome, Payload, SendContext
 from ._retry import parse_retry_after
-from ._transport import direct_sender
 from .hookspecs import hookimpl
+
+if TYPE_CHECKING:  # httpx is imported only when something is sent: a queue-only run skips it
+    import httpx
 
 #: HTTP statuses worth another try: timeouts, "too early", rate limits, server errors.
 TRANSIENT_STATUSES = frozenset({408, 425, 429})
@@ -57,6 +59,8 @@ def generic_outcome(response: httpx.Response) -> Outcome:
 
 def exception_outcome(exc: BaseException, timeout: float) -> Outcome:
     """Transport failures are transient by nature: the next attempt may well succeed."""
+    import httpx
+
     cause = exc.__cause__
     # httpx-aiohttp maps every aiohttp connection error to ConnectTimeout: only call it a
     # timeout when the underlying error really was one.
@@ -87,6 +91,8 @@ async def http_send(
     all_headers.update(payload.headers)
     if headers:
         all_headers.update(headers)
+    from ._transport import direct_sender
+
     direct = direct_sender(client)
     if direct is not None:
         return await direct.request(

@@ -9,13 +9,14 @@ the provider's declared secret keys, and by a conservative URL heuristic.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 _SECRET_KEY = re.compile(
-    r"(secret|token|password|passwd|api[_-]?key|routing[_-]?key|authorization|signature|sig)$",
+    r"(secret|token|password|passwd|(?<!dedup_)key|authorization|signature|sig)$",
     re.IGNORECASE,
 )
 _MIN_SECRET = 6
@@ -28,6 +29,7 @@ def mask_value(secret: str) -> str:
     return "****"
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_key(key: str) -> bool:
     """Whether a settings or header name conventionally holds a secret."""
     return bool(_SECRET_KEY.search(key.replace("-", "_")))
@@ -36,8 +38,9 @@ def is_secret_key(key: str) -> bool:
 def url_secrets(url: str) -> tuple[str, ...]:
     """Parts of a URL that are probably credentials, for URLs no plugin described better.
 
-    Query values and a password are always secret; a path segment is when it is long
-    and looks random (mixes letters and digits), which is how webhook tokens look.
+    A password is always secret; a query value is when its name says so (``sig``,
+    ``token``, ``key``…) or it looks random; a path segment is when it is long and looks
+    random (mixes letters and digits), which is how webhook tokens look.
     """
     try:
         parts = urlsplit(url)
@@ -46,8 +49,11 @@ def url_secrets(url: str) -> tuple[str, ...]:
     found: list[str] = []
     if parts.password:
         found.append(parts.password)
-    for _, value in parse_qsl(parts.query, keep_blank_values=False):
-        if len(value) >= 4:
+    for name, value in parse_qsl(parts.query, keep_blank_values=False):
+        random_looking = (
+            len(value) >= 16 and any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+        )
+        if (is_secret_key(name) and len(value) >= 4) or random_looking:
             found.append(value)
     for segment in parts.path.split("/"):
         has_digit = any(c.isdigit() for c in segment)

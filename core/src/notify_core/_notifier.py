@@ -13,10 +13,9 @@ import threading
 import time
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
-import httpx
 
 from ._channel import Channel
 from ._config import DB_ENV, DEFAULT_DB, Config, find_config, load_config
@@ -27,9 +26,14 @@ from ._masking import Masker
 from ._models import Message, Severity
 from ._plugins import Providers
 from ._provider import Target
+from ._reroute import REROUTE_ENV, parse_reroute
 from ._store import DeliveryRow, NewDelivery, Store, new_id
 from ._template import default_message
-from ._transport import REROUTE_ENV, Clients, parse_reroute
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ._transport import Clients
 
 ADHOC_PREFIX = "adhoc:"
 T = TypeVar("T")
@@ -157,6 +161,8 @@ class Notifier:
         return max(self.config.lease, attempt_cap(longest) + 1)
 
     def _clients(self) -> Clients:
+        from ._transport import Clients
+
         return Clients(
             transport=self._transport, concurrency=self.concurrency, reroute=self._reroute
         )

@@ -6,10 +6,9 @@ import difflib
 import os
 from collections.abc import Iterable, Mapping
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
-import httpx
 import pluggy
 
 from . import hookspecs
@@ -19,6 +18,9 @@ from ._http import CorePlugin
 from ._masking import Masker, is_secret_key, url_secrets
 from ._models import Message
 from ._provider import Outcome, Payload, ProviderSpec, SendContext, Target
+
+if TYPE_CHECKING:
+    import httpx
 
 ENTRY_POINT_GROUP = "notify_core.providers"
 BLOCK_ENV = "NOTIFY_BLOCK_PLUGINS"
@@ -64,7 +66,7 @@ class Providers:
     def _load(self, ep: EntryPoint) -> None:
         try:
             plugin = ep.load()
-        except Exception as exc:  # a broken plugin must not take the others down
+        except Exception as exc:  # say which plugin, and how to run without it
             raise NotifyError(
                 f"plugin {ep.name!r} ({ep.value}) failed to import: {exc}; "
                 f"set {BLOCK_ENV}={ep.name} to skip it"

@@ -26,7 +26,7 @@ def _patterns(value: Any) -> tuple[re.Pattern[str], ...]:
 class ProviderSpec:
     """What a plugin declares about one provider it implements.
 
-    ``url_patterns`` are regular expressions (``re.match`` on the whole URL) that make
+    ``url_patterns`` are regular expressions (``re.match``: anchored at the start) that make
     notify infer this provider for an ad hoc ``--url``; a catch-all provider (the
     generic webhook) leaves them empty and is only used when named. ``channel_keys``
     are the extra top-level keys a channel of this provider may set (PagerDuty's
@@ -60,8 +60,8 @@ class Target:
     ``display`` is the masked form shown to humans.
     """
 
-    url: str
-    secrets: tuple[str, ...] = ()
+    url: str = attrs.field(repr=False)
+    secrets: tuple[str, ...] = attrs.field(default=(), repr=False)
     display: str = ""
 
 

@@ -11,31 +11,11 @@ from typing import Any
 
 import httpx
 
-from ._errors import ConfigError
-
-REROUTE_ENV = "NOTIFY_REROUTE"
-
-
-def parse_reroute(value: str | None) -> dict[str, str]:
-    """``https://hooks.slack.com=http://127.0.0.1:8080,…`` as an origin → origin map.
-
-    This is a test seam, documented as such: it lets end-to-end tests point real,
-    fully validated provider URLs at a local server without weakening validation.
-    """
-    mapping: dict[str, str] = {}
-    for item in (value or "").replace(" ", ",").split(","):
-        if not item.strip():
-            continue
-        origin, sep, replacement = item.partition("=")
-        if not sep:
-            raise ConfigError(f"{REROUTE_ENV}: expected ORIGIN=ORIGIN, got {item!r}")
-        mapping[_origin(httpx.URL(origin.strip()))] = replacement.strip()
-    return mapping
+from ._reroute import REROUTE_ENV, origin, parse_reroute
 
 
 def _origin(url: httpx.URL) -> str:
-    port = f":{url.port}" if url.port else ""
-    return f"{url.scheme}://{url.host}{port}"
+    return origin(str(url))
 
 
 class RerouteTransport(httpx.AsyncBaseTransport):
@@ -142,6 +122,9 @@ def reroute_url(url: httpx.URL, mapping: Mapping[str, httpx.URL]) -> httpx.URL:
     if replacement is None:
         return url
     return url.copy_with(scheme=replacement.scheme, host=replacement.host, port=replacement.port)
+
+
+__all__ = ["REROUTE_ENV", "Clients", "DirectSender", "direct_sender", "parse_reroute"]
 
 
 def _aiohttp(context: ssl.SSLContext, limits: httpx.Limits) -> tuple[Any, httpx.AsyncBaseTransport]:

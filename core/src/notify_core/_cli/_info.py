@@ -35,6 +35,9 @@ def plugins(json_out: JsonOpt = False) -> None:
                         "max_delay": p.spec.default_retry.max_delay,
                     },
                     "url_patterns": [u.pattern for u in p.spec.url_patterns],
+                    "channel_keys": list(p.spec.channel_keys),
+                    "max_payload_bytes": p.spec.max_payload_bytes,
+                    "limits": dict(p.spec.limits),
                 }
                 for name, p in installed.items()
             ]
