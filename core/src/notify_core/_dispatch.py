@@ -29,7 +29,7 @@ from ._store import AttemptRow, Store
 from ._writer import BatchWriter
 
 if TYPE_CHECKING:
-    from ._transport import Clients
+    from ._clients import Clients
 
 DeliveryStatus = Literal["pending", "sending", "delivered", "failed", "skipped"]
 

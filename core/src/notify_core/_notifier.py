@@ -33,7 +33,7 @@ from ._template import default_message
 if TYPE_CHECKING:
     import httpx
 
-    from ._transport import Clients
+    from ._clients import Clients
 
 ADHOC_PREFIX = "adhoc:"
 T = TypeVar("T")
@@ -161,7 +161,7 @@ class Notifier:
         return max(self.config.lease, attempt_cap(longest) + 1)
 
     def _clients(self) -> Clients:
-        from ._transport import Clients
+        from ._clients import Clients
 
         return Clients(
             transport=self._transport, concurrency=self.concurrency, reroute=self._reroute

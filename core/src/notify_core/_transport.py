@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 import ssl
 import weakref
 from collections.abc import Mapping
@@ -124,7 +123,7 @@ def reroute_url(url: httpx.URL, mapping: Mapping[str, httpx.URL]) -> httpx.URL:
     return url.copy_with(scheme=replacement.scheme, host=replacement.host, port=replacement.port)
 
 
-__all__ = ["REROUTE_ENV", "Clients", "DirectSender", "direct_sender", "parse_reroute"]
+__all__ = ["REROUTE_ENV", "DirectSender", "direct_sender", "make_client", "parse_reroute"]
 
 
 def _aiohttp(context: ssl.SSLContext, limits: httpx.Limits) -> tuple[Any, httpx.AsyncBaseTransport]:
@@ -147,54 +146,28 @@ def _aiohttp(context: ssl.SSLContext, limits: httpx.Limits) -> tuple[Any, httpx.
     return session, AiohttpTransport(client=session)
 
 
-class Clients:
-    """The shared async clients: one per TLS-verification choice, made on first use.
-
-    Redirects are never followed: a webhook that redirects elsewhere would carry the
-    payload (and its auth headers) to a host nobody configured.
-    """
-
-    def __init__(
-        self,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        concurrency: int = 32,
-        reroute: Mapping[str, str] | None = None,
-    ) -> None:
-        self._transport = transport
-        self._concurrency = concurrency
-        self._reroute = dict(
-            reroute if reroute is not None else parse_reroute(os.environ.get(REROUTE_ENV))
-        )
-        self._clients: dict[bool, httpx.AsyncClient] = {}
-
-    def get(self, verify: bool = True) -> httpx.AsyncClient:
-        client = self._clients.get(verify)
-        if client is None:
-            limits = httpx.Limits(
-                max_connections=self._concurrency * 2, max_keepalive_connections=self._concurrency
-            )
-            context = tls_context(verify)
-            session = None
-            transport = self._transport
-            if transport is None:
-                session, transport = _aiohttp(context, limits)
-            if self._reroute:
-                transport = RerouteTransport(transport, self._reroute)
-            client = httpx.AsyncClient(
-                transport=transport,
-                follow_redirects=False,
-                verify=context,
-                limits=limits,
-                headers={"User-Agent": "notify"},
-            )
-            self._clients[verify] = client
-            if session is not None:
-                mapping = {k: httpx.URL(v) for k, v in self._reroute.items()}
-                _DIRECT[client] = DirectSender(session, mapping)
-        return client
-
-    async def aclose(self) -> None:
-        clients, self._clients = list(self._clients.values()), {}
-        for client in clients:
-            await client.aclose()
+def make_client(
+    *,
+    verify: bool,
+    concurrency: int,
+    transport: httpx.AsyncBaseTransport | None,
+    reroute: Mapping[str, str],
+) -> httpx.AsyncClient:
+    """A client as the core configures them (see :class:`notify_core._clients.Clients`)."""
+    limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency)
+    context = tls_context(verify)
+    session = None
+    if transport is None:
+        session, transport = _aiohttp(context, limits)
+    if reroute:
+        transport = RerouteTransport(transport, reroute)
+    client = httpx.AsyncClient(
+        transport=transport,
+        follow_redirects=False,
+        verify=context,
+        limits=limits,
+        headers={"User-Agent": "notify"},
+    )
+    if session is not None:
+        _DIRECT[client] = DirectSender(session, {k: httpx.URL(v) for k, v in reroute.items()})
+    return client

@@ -32,7 +32,7 @@ from .._notifier import Notifier
 from .._plugins import Providers
 from .._provider import Outcome, Payload, ProviderSpec, SendContext, Target
 from .._text import MARKER
-from .._transport import Clients
+from .._clients import Clients
 from ._cli import stored_bytes
 from ._guard import no_sleep, pure
 from ._local import LoopbackOnlyTransport, local_notifier, origins_of, providers_for

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import httpx
 
 from notify_core import Outcome, generic_outcome, truncate
+
+if TYPE_CHECKING:  # httpx is loaded by the core only when something is sent
+    import httpx
 
 REASON_CHARS = 300
 

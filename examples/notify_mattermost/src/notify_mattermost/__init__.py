@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import attrs
-import httpx
 
 from notify_core import (
     Channel,
@@ -30,6 +30,9 @@ from notify_core import (
 )
 
 from . import _post, _settings, _url
+
+if TYPE_CHECKING:  # httpx is loaded by the core only when something is sent
+    import httpx
 
 __all__ = ["LIMITS", "NAME", "SPEC", "build_payload", "classify_response", "register_providers"]
 

@@ -9,8 +9,7 @@ reads PagerDuty's answers (the returned ``dedup_key`` is stored with the deliver
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-import httpx
+from typing import TYPE_CHECKING
 
 from notify_core import (
     Channel,
@@ -40,6 +39,9 @@ from ._event import (
     change_event,
     dedup_key,
 )
+
+if TYPE_CHECKING:  # httpx is loaded by the core only when something is sent
+    import httpx
 
 __all__ = [
     "CHANGE_URLS",

@@ -9,12 +9,14 @@ can be matched to it) and, on 400, an ``errors`` list that says what was wrong.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import httpx
 
 from notify_core import Outcome, generic_outcome, truncate
+
+if TYPE_CHECKING:  # httpx is loaded by the core only when something is sent
+    import httpx
 
 #: PagerDuty's advice for 429 ("retry … 30 seconds apart"); its limit looks back 60 s,
 #: so retrying after a second or two would only burn attempts on more 429s.

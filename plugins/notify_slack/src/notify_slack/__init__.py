@@ -10,8 +10,7 @@ plugin implements no ``send`` hook.
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-import httpx
+from typing import TYPE_CHECKING
 
 from notify_core import (
     Channel,
@@ -27,6 +26,9 @@ from notify_core import (
 )
 
 from . import _answer, _payload, _settings, _target
+
+if TYPE_CHECKING:  # httpx is loaded by the core only when something is sent
+    import httpx
 
 __all__ = ["NAME", "SPEC", "build_payload", "classify_response", "register_providers"]
 

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import json
 import re
+from typing import TYPE_CHECKING
 
 import attrs
-import httpx
 
 from notify_core import Outcome, generic_outcome
+
+if TYPE_CHECKING:  # httpx is loaded by the core only when something is sent
+    import httpx
 
 #: Errors that say the webhook, its channel or its workspace no longer exists: they
 #: count toward auto-disabling the channel. Others (``invalid_payload``,

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import httpx
 
 from notify_core import (
     Channel,
@@ -33,6 +32,9 @@ from notify_core import (
 from . import _card, _url
 from ._card import MAX_PAYLOAD_BYTES
 from ._settings import parse_settings
+
+if TYPE_CHECKING:  # httpx is loaded by the core only when something is sent
+    import httpx
 
 __all__ = ["MAX_PAYLOAD_BYTES", "NAME", "SPEC"]
 

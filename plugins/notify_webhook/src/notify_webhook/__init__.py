@@ -13,9 +13,8 @@ import hashlib
 import hmac
 import time
 from collections.abc import Awaitable, Mapping, Sequence
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from notify_core import (
     Channel,
@@ -38,6 +37,9 @@ from notify_core import (
 from notify_core import TemplateError as _TemplateError
 
 from ._envelope import envelope, template_values
+
+if TYPE_CHECKING:  # httpx is loaded by the core only when something is sent
+    import httpx
 
 NAME = "webhook"
 METHODS = ("POST", "PUT", "PATCH")
@@ -68,12 +70,13 @@ def validate_url(channel: Channel) -> Target | None:
     url = channel.url or ""
     secrets = list(url_secrets(url))
     try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError):
+        parsed = urlsplit(url)
+        parsed.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
         raise InvalidTarget(
             "webhook url is not a valid URL; expected http(s)://host/path"
         ) from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise InvalidTarget(
             f"webhook url must look like https://host/path, got scheme "
             f"{parsed.scheme or '(none)'!r}"

@@ -1,0 +1,57 @@
+"""The shared HTTP clients of one notifier, made when the first request needs one.
+
+This module imports no HTTP library: a command that only queues (``--wait 0``) never
+pays for importing httpx and aiohttp (~0.1 s each); :mod:`._transport` is loaded on the
+first ``get``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from ._reroute import REROUTE_ENV, parse_reroute
+
+if TYPE_CHECKING:
+    import httpx
+
+
+class Clients:
+    """One async client per TLS-verification choice, made on first use.
+
+    Redirects are never followed: a webhook that redirects elsewhere would carry the
+    payload (and its auth headers) to a host nobody configured.
+    """
+
+    def __init__(
+        self,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        concurrency: int = 32,
+        reroute: Mapping[str, str] | None = None,
+    ) -> None:
+        self._transport = transport
+        self._concurrency = concurrency
+        self._reroute = dict(
+            reroute if reroute is not None else parse_reroute(os.environ.get(REROUTE_ENV))
+        )
+        self._clients: dict[bool, httpx.AsyncClient] = {}
+
+    def get(self, verify: bool = True) -> httpx.AsyncClient:
+        client = self._clients.get(verify)
+        if client is None:
+            from ._transport import make_client
+
+            client = self._clients[verify] = make_client(
+                verify=verify,
+                concurrency=self._concurrency,
+                transport=self._transport,
+                reroute=self._reroute,
+            )
+        return client
+
+    async def aclose(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()
