@@ -25,6 +25,7 @@ import pluggy
 import pytest
 
 from .._channel import Channel, RetryPolicy
+from .._clients import Clients
 from .._errors import InvalidTarget, NotifyError, PayloadError
 from .._masking import Masker, is_secret_key, mask_value, url_secrets
 from .._models import Action, Field, Message
@@ -32,7 +33,6 @@ from .._notifier import Notifier
 from .._plugins import Providers
 from .._provider import Outcome, Payload, ProviderSpec, SendContext, Target
 from .._text import MARKER
-from .._clients import Clients
 from ._cli import stored_bytes
 from ._guard import no_sleep, pure
 from ._local import LoopbackOnlyTransport, local_notifier, origins_of, providers_for
