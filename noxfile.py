@@ -31,7 +31,7 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
-    session.install("ruff")
+    session.install("ruff==0.17.6")  # pinned: formatter output changes between releases
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
 
@@ -39,12 +39,14 @@ def lint(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def typecheck(session: nox.Session) -> None:
     install_packages(session)
-    session.install("mypy", "pytest", "respx", "hypothesis")
+    session.install("mypy==2.4.1", "pytest", "respx", "hypothesis")
     session.run("mypy", "core/src", *[f"{p}/src" for p in (*PLUGINS, *EXAMPLES)])
 
 
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
+    """Figures, printed and written to benchmarks/RESULTS.md; needs nginx (apt) or aiohttp."""
     install_packages(session)
+    session.install("apprise")  # the alternative users would reach for, measured side by side
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)
