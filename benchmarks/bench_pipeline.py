@@ -127,14 +127,24 @@ def apprise_rate(url: str, count: int) -> float | None:
 
 
 def _run(cmd: Sequence[str], cwd: Path) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one command."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed: {proc.stderr.read().decode()[:300]}")
-    return wall, usage.ru_maxrss / 1024
+    """Wall seconds and peak RSS (MB) of one command.
+
+    The peak comes from GNU time (Debian's ``time``): a forked child's own
+    ``ru_maxrss`` counts the parent's pages from before ``exec``, so this benchmark's
+    size showed up as every command's.
+    """
+    gnu_time = "/usr/bin/time" if Path("/usr/bin/time").exists() else None
+    with tempfile.NamedTemporaryFile("r") as peak:
+        full = [gnu_time, "-f", "%M", "-o", peak.name, *cmd] if gnu_time else list(cmd)
+        start = time.perf_counter()
+        proc = subprocess.run(
+            full, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
+        )
+        wall = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed: {proc.stderr.decode()[:300]}")
+        text = peak.read().strip().splitlines()
+    return wall, (int(text[-1]) / 1024 if gnu_time and text else float("nan"))
 
 
 def one_shot(url: str, runs: int) -> dict[str, tuple[float, float]]:

@@ -438,7 +438,11 @@ class Notifier:
         await self._runtime().dispatcher.writer.call(
             self.store.add, rows, owner=self.owner, lease=self.lease + wait
         )
-        if jobs:
+        if len(jobs) == 1:  # the common case: no task and no gather for one channel
+            results.append(
+                await self._runtime().dispatcher.run_one(jobs[0], deadline=time.time() + wait)
+            )
+        elif jobs:
             results += await self._runtime().dispatcher.run(jobs, deadline=time.time() + wait)
         order = {r.id: i for i, r in enumerate(rows)}
         results.sort(key=lambda r: order[r.id])
