@@ -11,6 +11,7 @@ import secrets
 import socket
 import threading
 import time
+import weakref
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -178,6 +179,8 @@ class Notifier:
         if runtime is None or runtime.loop is not loop:
             clients = self._clients()
             runtime = self._runtime_ = _Runtime(loop, clients, self._dispatcher(clients))
+            if self._loop_thread is not None and self._loop_thread.loop is loop:
+                self._loop_thread.closers.append(clients.aclose)
         return runtime
 
     def _dispatcher(self, clients: Clients, concurrency: int | None = None) -> Dispatcher:
@@ -194,8 +197,7 @@ class Notifier:
     def close(self) -> None:
         """Close clients, the private loop of the blocking API, and the store."""
         if self._loop_thread is not None:
-            self._loop_thread.run(self._close_runtime())
-            self._loop_thread.stop()
+            self._loop_thread.shutdown()
             self._loop_thread = None
         self._runtime_ = None
         if self._store is not None:
@@ -225,6 +227,9 @@ class Notifier:
             )
         if self._loop_thread is None:
             self._loop_thread = _LoopThread()
+            # a notifier dropped without close() still closes its connections, at the
+            # latest when the interpreter exits (no "unclosed client session" noise)
+            weakref.finalize(self, self._loop_thread.shutdown)
         return self._loop_thread.run(coro)
 
     def __enter__(self) -> Notifier:
@@ -667,6 +672,8 @@ class _LoopThread:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="notify", daemon=True)
         self.thread.start()
+        #: async cleanups (the runtime's HTTP clients) run on this loop before it stops
+        self.closers: list[Callable[[], Coroutine[Any, Any, None]]] = []
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         future = asyncio.run_coroutine_threadsafe(coro, self.loop)
@@ -678,7 +685,14 @@ class _LoopThread:
             concurrent.futures.wait([future], timeout=5)
             raise
 
-    def stop(self) -> None:
+    def shutdown(self) -> None:
+        """Close what runs on the loop, then the loop; safe to call twice (and at exit)."""
+        if self.loop.is_closed():
+            return
+        closers, self.closers = self.closers, []
+        for close in closers:
+            future = asyncio.run_coroutine_threadsafe(close(), self.loop)
+            concurrent.futures.wait([future], timeout=5)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=5)
         self.loop.close()
