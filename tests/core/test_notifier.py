@@ -85,6 +85,9 @@ def test_tenants_use_their_channels_or_fall_back_to_root(tmp_path):
     assert sink.paths() == ["/acme", "/ml", "/ml"]
     bodies = [r.read() for r in sink.requests]
     assert b"Done: e1" in bodies[0] and b'"tenant":"acme"' in bodies[0]
+    # a tenant that falls back to root channels still gets its deliveries labelled
+    assert b'"tenant":"empty"' in bodies[1]
+    assert b'"tenant":"unknown"' in bodies[2]
 
 
 def test_result_lists_each_delivery(tmp_path):

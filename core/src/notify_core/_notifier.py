@@ -395,7 +395,7 @@ class Notifier:
             channel = prep.channel
             delivery_id = new_id()
             row_tenant = tenant if not channel.adhoc else None
-            payload = self.providers.build(channel, message, delivery_id)
+            payload = self.providers.build(_for_tenant(channel, row_tenant), message, delivery_id)
             skip = self.accept_reason(channel, message, row_tenant, now)
             status = "skipped" if skip else ("sending" if wait > 0 else "pending")
             rows.append(
@@ -579,7 +579,7 @@ class Notifier:
         try:
             prep = self.prepare(channel)
             message = message_from_json(row.message)
-            payload = self.providers.build(channel, message, row.id)
+            payload = self.providers.build(_for_tenant(channel, row.tenant), message, row.id)
         except NotifyError as exc:
             return str(exc)
         return self._job(row.id, prep, message, payload, row.attempts)
@@ -696,6 +696,17 @@ class _LoopThread:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=5)
         self.loop.close()
+
+
+def _for_tenant(channel: Channel, tenant: str | None) -> Channel:
+    """The channel as a payload builder should see it when a tenant falls back to root.
+
+    The delivery belongs to the tenant (its envelope, its Slack context line); health,
+    buckets and the log keep the root channel's own key.
+    """
+    if tenant is None or channel.tenant == tenant:
+        return channel
+    return attrs.evolve(channel, tenant=tenant)
 
 
 def _loads(text: str) -> Any:
