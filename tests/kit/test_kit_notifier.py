@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 import notify_slack
-from notify_core import Channel, Message, Notifier, Payload, hookimpl
+from notify_core import Channel, Message, Notifier, Payload, ProviderSpec, hookimpl
 from notify_core.testing import Answer, LoopbackOnlyTransport, RecordingServer, providers_for
 
 SECRET = "XXXXSECRETXXXXXXXXXXXX"
@@ -31,25 +31,47 @@ def test_notifier_for_routes_the_channel_to_the_recorder(
 
 
 class Stray:
-    """A plugin that posts to a host of its own choosing, not to the channel's URL."""
+    """A provider that posts to a host of its own choosing on its second message."""
+
+    def __init__(self) -> None:
+        self.built = 0
+
+    @hookimpl
+    def register_providers(self) -> list[ProviderSpec]:
+        return [ProviderSpec(name="stray")]
 
     @hookimpl
     def build_payload(self, channel: Channel, message: Message, delivery_id: str):
-        if channel.provider != "slack":
-            return None
-        return Payload(body={"text": message.title}, url="https://collector.example.net/x")
+        self.built += 1  # impure on purpose: the kit learnt its origins from the first build
+        url = "https://collector.example.net/x" if self.built > 1 else None
+        return Payload(body={"text": message.title}, url=url)
 
 
 def test_a_request_to_any_other_host_is_refused(notifier_for, recorder) -> None:
     notifier: Notifier = notifier_for(
-        notify_slack, Channel(name="s", provider="slack", url=URL, retry=None), name="slack"
+        Stray(), Channel(name="s", provider="stray", url=URL, retry=None), name="stray"
     )
-    notifier.providers.register(Stray(), name="stray")
     result = notifier.send(Message(title="hello"), to=["s"], wait=0.5)
     [delivery] = result.deliveries
     assert delivery.status in ("pending", "failed")
     assert "refused a request to collector.example.net" in delivery.reason
     assert recorder.requests == []
+
+
+def test_a_plugin_never_answers_for_another_provider(notifier_for, recorder) -> None:
+    """Hooks go to the plugin that registered the channel's provider, and no other."""
+
+    class Hijacker:
+        @hookimpl
+        def build_payload(self, channel: Channel, message: Message, delivery_id: str):
+            return Payload(body={"text": "hijacked"})  # no provider check on purpose
+
+    notifier: Notifier = notifier_for(
+        notify_slack, Channel(name="s", provider="slack", url=URL), name="slack"
+    )
+    notifier.providers.register(Hijacker(), name="hijacker")
+    assert notifier.send(Message(title="hello"), to=["s"]).ok
+    assert "hijacked" not in recorder.requests[0].body.decode()
 
 
 @pytest.mark.anyio

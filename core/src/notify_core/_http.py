@@ -6,10 +6,8 @@ hook. Errors from the client become retries here, once, for every provider.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
-
-import pluggy
 
 from ._channel import Channel
 from ._provider import Outcome, Payload, SendContext
@@ -114,8 +112,8 @@ async def http_send(
 class CorePlugin:
     """The built-in implementations every provider falls back to."""
 
-    def __init__(self, hook: pluggy.HookRelay) -> None:
-        self._hook = hook
+    def __init__(self, classify: Callable[[Channel, httpx.Response], Outcome]) -> None:
+        self._classify = classify
 
     @hookimpl(trylast=True)
     def send(
@@ -135,8 +133,7 @@ class CorePlugin:
         client: httpx.AsyncClient,
     ) -> Outcome:
         response = await http_send(channel, payload, context, client)
-        outcome: Outcome = self._hook.classify_response(channel=channel, response=response)
-        return outcome
+        return self._classify(channel, response)
 
     @hookimpl(trylast=True)
     def classify_response(self, channel: Channel, response: httpx.Response) -> Outcome:

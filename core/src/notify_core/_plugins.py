@@ -50,7 +50,10 @@ class Providers:
         self.pm.add_hookspecs(hookspecs)
         self._origins: dict[int, tuple[str, str, str]] = {}
         self._specs: dict[str, InstalledProvider] | None = None
-        self.pm.register(CorePlugin(self.pm.hook), name="notify_core.builtin")
+        self._owners: dict[str, object] = {}
+        self._callers: dict[tuple[str, str], pluggy.HookCaller] = {}
+        self._core = CorePlugin(self.classify)
+        self.pm.register(self._core, name="notify_core.builtin")
 
     @classmethod
     def discover(cls, env: Mapping[str, str] | None = None) -> Providers:
@@ -88,6 +91,7 @@ class Providers:
         self.pm.register(plugin, name=name)
         self._origins[id(plugin)] = (name, distribution, version)
         self._specs = None
+        self._callers.clear()
 
     # -- declarations --------------------------------------------------------------
 
@@ -103,8 +107,30 @@ class Providers:
                 for spec in declared:
                     if spec.name not in specs:
                         specs[spec.name] = InstalledProvider(spec, plugin_name, dist, version)
+                        self._owners[spec.name] = impl.plugin
             self._specs = dict(sorted(specs.items()))
         return self._specs
+
+    def _hook(self, name: str, provider: str) -> pluggy.HookCaller:
+        """A hook as the provider's own plugin (and the core's fallbacks) implement it.
+
+        A channel's hooks go only to the plugin that registered its provider: a plugin
+        that forgot its ``channel.provider`` check cannot answer for another service.
+        """
+        caller = self._callers.get((name, provider))
+        if caller is None:
+            self.spec(provider)  # unknown provider: the usual clear error
+            owner = self._owners[provider]
+            others = [p for p in self.pm.get_plugins() if p is not owner and p is not self._core]
+            caller = self._callers[(name, provider)] = self.pm.subset_hook_caller(name, others)
+        return caller
+
+    def classify(self, channel: Channel, response: httpx.Response) -> Outcome:
+        """What the provider makes of an HTTP answer (the core's reading by default)."""
+        outcome: Outcome = self._hook("classify_response", channel.provider)(
+            channel=channel, response=response
+        )
+        return outcome
 
     def spec(self, name: str) -> ProviderSpec:
         try:
@@ -140,7 +166,7 @@ class Providers:
         spec = self.spec(channel.provider)
         if spec.requires_url and not channel.url:
             raise InvalidTarget(f"provider {channel.provider!r} needs a url")
-        target: Target | None = self.pm.hook.validate_url(channel=channel)
+        target: Target | None = self._hook("validate_url", channel.provider)(channel=channel)
         if target is None:
             if not channel.url:
                 raise InvalidTarget(f"provider {channel.provider!r} did not validate the channel")
@@ -173,7 +199,7 @@ class Providers:
         if override is not None:
             return Payload(body=override)
         try:
-            payload: Payload | None = self.pm.hook.build_payload(
+            payload: Payload | None = self._hook("build_payload", channel.provider)(
                 channel=channel, message=message, delivery_id=delivery_id
             )
         except NotifyError:
@@ -202,7 +228,7 @@ class Providers:
         context: SendContext,
         client: httpx.AsyncClient,
     ) -> Outcome:
-        awaitable = self.pm.hook.send(
+        awaitable = self._hook("send", channel.provider)(
             channel=channel, payload=payload, context=context, client=client
         )
         outcome: Outcome = await awaitable

@@ -7,9 +7,11 @@ registered through the ``notify_core.providers`` entry-point group::
     discord = "notify_discord"
 
 Every hook but :func:`register_providers` receives the :class:`~notify_core.Channel`
-being served. A plugin answers only for the providers it registered (check
-``channel.provider``) and returns ``None`` otherwise, so the next plugin is asked;
-the first non-``None`` answer wins (pluggy ``firstresult``).
+being served. The core calls them only on the plugin that registered the channel's
+provider, then on its own fallbacks; the first non-``None`` answer wins (pluggy
+``firstresult``). A plugin that registers several providers tells them apart by
+``channel.provider``; returning ``None`` for a channel of your own provider asks for
+the core's default.
 
 Most plugins implement only :func:`register_providers`, :func:`validate_url` and
 :func:`build_payload`: the core's built-in :func:`send` posts the payload over HTTP
