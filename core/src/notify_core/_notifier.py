@@ -291,9 +291,12 @@ class Notifier:
                 raise ConfigError(
                     str(exc), source=self.config.source, path=f"{where}.{channel.name}.{exc.key}"
                 ) from None
-            masker = self.providers.masker(channel, target)
-            display = target.display or masker.text(target.url)
-            prepared = _Prepared(channel, target, masker, display)
+            prepared = _Prepared(
+                channel,
+                target,
+                self.providers.masker(channel, target),
+                self.providers.display(channel, target),
+            )
             self._prepared[channel.key] = prepared
         return prepared
 
@@ -354,14 +357,14 @@ class Notifier:
         planned = []
         for channel in self.route(message, to, tenant):
             prepared = self.prepare(channel)
-            payload = self.providers.build(channel, message, "dry-run")
+            payload = self.providers.build(_for_tenant(channel, tenant), message, "dry-run")
             planned.append(
                 PlannedDelivery(
                     channel=channel.name,
                     tenant=channel.tenant,
                     provider=channel.provider,
-                    target=self.providers.display(channel, prepared.target),
-                    payload=_loads(payload_record(payload, prepared.masker)),
+                    target=prepared.display,
+                    payload=json.loads(payload_record(payload, prepared.masker)),
                     skip=self._env_skip(channel),
                 )
             )
@@ -707,10 +710,6 @@ def _for_tenant(channel: Channel, tenant: str | None) -> Channel:
     if tenant is None or channel.tenant == tenant:
         return channel
     return attrs.evolve(channel, tenant=tenant)
-
-
-def _loads(text: str) -> Any:
-    return json.loads(text)
 
 
 def adhoc_channel(

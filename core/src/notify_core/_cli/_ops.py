@@ -75,7 +75,7 @@ def channels(config: ConfigOpt = None, db: DbOpt = None, json_out: JsonOpt = Fal
         for channel in notifier.config.all_channels():
             spec = notifier.providers.spec(channel.provider)
             try:
-                target = notifier.providers.display(channel, notifier.prepare(channel).target)
+                target = notifier.prepare(channel).display
             except NotifyError as exc:
                 target = f"INVALID: {exc}"
             rate = channel.rate or spec.default_rate
