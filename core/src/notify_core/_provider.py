@@ -79,13 +79,20 @@ class Payload:
     headers: Mapping[str, str] = attrs.field(factory=dict)
     url: str | None = None
     content_type: str = "application/json"
+    _content: bytes | None = attrs.field(default=None, init=False, repr=False, eq=False)
 
     def content(self) -> bytes:
-        if isinstance(self.body, bytes):
-            return self.body
-        if isinstance(self.body, str):
-            return self.body.encode()
-        return json.dumps(self.body, ensure_ascii=False, separators=(",", ":")).encode()
+        """The bytes sent, serialised once (the size check and every attempt reuse them)."""
+        if self._content is None:
+            if isinstance(self.body, bytes):
+                data = self.body
+            elif isinstance(self.body, str):
+                data = self.body.encode()
+            else:
+                data = json.dumps(self.body, ensure_ascii=False, separators=(",", ":")).encode()
+            object.__setattr__(self, "_content", data)  # a cache, not state: frozen stays true
+        assert self._content is not None
+        return self._content
 
 
 OutcomeStatus = Literal["delivered", "retry", "failed"]
