@@ -131,8 +131,3 @@ def test_provider_spec_defaults() -> None:
     assert spec.capabilities == {"rich", "mentions", "actions", "fields"}
     assert spec.max_payload_bytes == 28_000
     assert spec.limits["payload_bytes"] == 28_000
-
-
-def test_hooks_leave_other_providers_alone() -> None:
-    other = Channel(name="x", provider="slack", url="https://hooks.slack.com/services/T/B/C")
-    assert notify_teams.validate_url(other) is None

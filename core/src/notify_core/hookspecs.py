@@ -90,13 +90,11 @@ def send(
 ) -> Awaitable[Outcome] | None:
     """Start one attempt: return an awaitable of its :class:`Outcome`, or ``None``.
 
-    The hook itself is synchronous so that "not my provider" (``None``) can be told
-    apart from work to await; return the coroutine of your async function::
+    The hook itself is synchronous so that "use the core's HTTP send" (``None``) can be
+    told apart from work to await; return the coroutine of your async function::
 
         @hookimpl
         def send(channel, payload, context, client):
-            if channel.provider != "smtp":
-                return None
             return _send_mail(channel, payload, context)
 
     The awaited work must never block or sleep.

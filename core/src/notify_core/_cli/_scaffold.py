@@ -178,8 +178,6 @@ def register_providers() -> Sequence[ProviderSpec]:
 @hookimpl
 def validate_url(channel: Channel) -> Target | None:
     """Check the URL's shape; say which part is secret and how to show it."""
-    if channel.provider != NAME:
-        return None
     url = channel.url or ""
     match = URL.fullmatch(url)
     if match is None:
@@ -192,8 +190,6 @@ def validate_url(channel: Channel) -> Target | None:
 @hookimpl
 def build_payload(channel: Channel, message: Message, delivery_id: str) -> Payload | None:
     """The JSON body. Pure: everything comes from the channel, the message and the id."""
-    if channel.provider != NAME:
-        return None
     fields, hidden = cap(list(message.fields), MAX_FIELDS)
     links = [
         {"label": truncate(a.label, 100), "url": a.url}
@@ -233,8 +229,6 @@ def classify_response(channel: Channel, response: httpx.Response) -> Outcome | N
     Put the service's own error text in the reason, and set ``disables=True`` for
     answers that mean the destination is gone.
     """
-    if channel.provider != NAME:
-        return None
     return generic_outcome(response)
 '''
 

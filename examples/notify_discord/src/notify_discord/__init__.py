@@ -64,8 +64,6 @@ def register_providers() -> Sequence[ProviderSpec]:
 @hookimpl
 def validate_url(channel: Channel) -> Target | None:
     """Check the webhook URL and the settings; the token is the secret."""
-    if channel.provider != NAME:
-        return None
     if not channel.url:
         raise InvalidTarget(f"discord needs a url like {_url.EXPECTED}")
     target = _url.validate(channel.url)
@@ -79,8 +77,6 @@ def build_payload(channel: Channel, message: Message, delivery_id: str) -> Paylo
 
     ``delivery_id`` is not sent: Discord webhooks take no idempotency key or nonce.
     """
-    if channel.provider != NAME:
-        return None
     body = _embed.build(message, _settings.parse(channel.settings), channel.tenant)
     url = None
     if message.thread_id and message.thread_id.isdigit() and channel.url:
@@ -90,6 +86,4 @@ def build_payload(channel: Channel, message: Message, delivery_id: str) -> Paylo
 
 @hookimpl
 def classify_response(channel: Channel, response: httpx.Response) -> Outcome | None:
-    if channel.provider != NAME:
-        return None
     return _answer.classify(response)

@@ -60,8 +60,6 @@ def register_providers() -> Sequence[ProviderSpec]:
 
 @hookimpl
 def validate_url(channel: Channel) -> Target | None:
-    if channel.provider != NAME:
-        return None
     if not channel.url:
         raise InvalidTarget(f"mattermost needs a url like {_url.EXPECTED}")
     target = _url.validate(channel.url)
@@ -72,16 +70,12 @@ def validate_url(channel: Channel) -> Target | None:
 @hookimpl
 def build_payload(channel: Channel, message: Message, delivery_id: str) -> Payload | None:
     """``delivery_id`` is not sent: incoming webhooks take no idempotency key."""
-    if channel.provider != NAME:
-        return None
     return Payload(body=_post.build(message, _settings.parse(channel.settings), channel.tenant))
 
 
 @hookimpl
 def classify_response(channel: Channel, response: httpx.Response) -> Outcome | None:
     """The core's reading, with Mattermost's error message and id as the reason."""
-    if channel.provider != NAME:
-        return None
     outcome = generic_outcome(response)
     if outcome.status == "delivered":
         return attrs.evolve(outcome, reason="ok")

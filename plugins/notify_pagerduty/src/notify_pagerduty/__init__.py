@@ -100,8 +100,6 @@ def register_providers() -> Sequence[ProviderSpec]:
 @hookimpl
 def validate_url(channel: Channel) -> Target | None:
     """The events endpoint of the channel's region; the routing key is the secret."""
-    if channel.provider != NAME:
-        return None
     pd = _channel(channel)
     return Target(url=pd.enqueue_url, secrets=(pd.routing_key,), display=pd.display)
 
@@ -109,8 +107,6 @@ def validate_url(channel: Channel) -> Target | None:
 @hookimpl
 def build_payload(channel: Channel, message: Message, delivery_id: str) -> Payload | None:
     """An alert event for ``/v2/enqueue``, or a change event when ``settings.change_event``."""
-    if channel.provider != NAME:
-        return None
     pd = _channel(channel)
     if pd.change_event:
         return Payload(body=change_event(pd, message), url=pd.change_url)
@@ -119,6 +115,4 @@ def build_payload(channel: Channel, message: Message, delivery_id: str) -> Paylo
 
 @hookimpl
 def classify_response(channel: Channel, response: httpx.Response) -> Outcome | None:
-    if channel.provider != NAME:
-        return None
     return classify(response)

@@ -54,8 +54,6 @@ def register_providers() -> Sequence[ProviderSpec]:
 @hookimpl
 def validate_url(channel: Channel) -> Target | None:
     """Check the webhook URL's shape and the settings; the last path segment is secret."""
-    if channel.provider != NAME:
-        return None
     if not channel.url:
         raise InvalidTarget(f"slack needs a url like {_target.EXPECTED}")
     target = _target.validate(channel.url)
@@ -69,8 +67,6 @@ def build_payload(channel: Channel, message: Message, delivery_id: str) -> Paylo
 
     ``delivery_id`` is not sent: Slack webhooks neither show nor deduplicate by an id.
     """
-    if channel.provider != NAME:
-        return None
     settings = _settings.parse(channel.settings)
     if channel.url and _target.kind_of(channel.url) == "trigger":
         return Payload(body=_payload.trigger(message, channel.tenant))
@@ -80,6 +76,4 @@ def build_payload(channel: Channel, message: Message, delivery_id: str) -> Paylo
 @hookimpl
 def classify_response(channel: Channel, response: httpx.Response) -> Outcome | None:
     """Slack's error string as the reason; gone webhooks count toward auto-disable."""
-    if channel.provider != NAME:
-        return None
     return _answer.classify(response)

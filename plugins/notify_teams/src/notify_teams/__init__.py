@@ -62,16 +62,12 @@ def register_providers() -> Sequence[ProviderSpec]:
 
 @hookimpl
 def validate_url(channel: Channel) -> Target | None:
-    if channel.provider != NAME:
-        return None
     parse_settings(channel.settings)
     return _url.validate(channel.url or "")
 
 
 @hookimpl
 def build_payload(channel: Channel, message: Message, delivery_id: str) -> Payload | None:
-    if channel.provider != NAME:
-        return None
     return Payload(body=_card.build(channel, message, parse_settings(channel.settings)))
 
 
@@ -82,8 +78,6 @@ def classify_response(channel: Channel, response: httpx.Response) -> Outcome | N
     404 means the flow (or its trigger) was deleted: it counts toward auto-disable, as
     the core already does for 401/403/410 (a revoked signature, a refused caller).
     """
-    if channel.provider != NAME:
-        return None
     outcome = generic_outcome(response)
     run_id = response.headers.get(RUN_ID_HEADER)
     changes: dict[str, Any] = {}

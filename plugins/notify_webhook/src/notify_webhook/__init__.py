@@ -65,8 +65,6 @@ def _settings(channel: Channel) -> Mapping[str, Any]:
 
 @hookimpl
 def validate_url(channel: Channel) -> Target | None:
-    if channel.provider != NAME:
-        return None
     url = channel.url or ""
     secrets = list(url_secrets(url))
     try:
@@ -190,8 +188,6 @@ def _fill(template: Any, values: Mapping[str, Any]) -> Any:
 
 @hookimpl
 def build_payload(channel: Channel, message: Message, delivery_id: str) -> Payload | None:
-    if channel.provider != NAME:
-        return None
     settings = _settings(channel)
     template = settings.get("template")
     if template is None:
@@ -218,7 +214,7 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
 def send(
     channel: Channel, payload: Payload, context: SendContext, client: httpx.AsyncClient
 ) -> Awaitable[Outcome] | None:
-    if channel.provider != NAME or "secret" not in channel.settings:
+    if "secret" not in channel.settings:
         return None  # unsigned: the core's HTTP send does it all
     return _send_signed(channel, payload, context, client)
 
