@@ -36,6 +36,7 @@ TITLE = "Training complete: resnet50-sweep-17"
 BODY = "Validation accuracy 0.9731 after 90 epochs; checkpoint saved to s3://models/r50/17."
 FIELDS = {"accuracy": "0.9731", "loss": "0.0812", "epochs": "90", "duration": "3h12m"}
 UNLIMITED = Rate(per_second=1e9, burst=10**9)
+ANALYSIS_MARKER = "<!-- analysis: kept across runs -->"
 
 
 def message(i: int) -> Message:
@@ -516,7 +517,12 @@ Figures vary with the machine's load; ratios measured in one run are what matter
 {chr(10).join(lines)}
 ```
 """
-    (HERE / "RESULTS.md").write_text(text)
+    # the hand-written analysis below the marker survives a new run (update its figures)
+    path = HERE / "RESULTS.md"
+    old = path.read_text() if path.exists() else ""
+    if ANALYSIS_MARKER in old:
+        text += "\n" + ANALYSIS_MARKER + old.split(ANALYSIS_MARKER, 1)[1]
+    path.write_text(text)
     print(f"wrote {HERE / 'RESULTS.md'}", file=sys.stderr)
 
 
