@@ -187,3 +187,34 @@ def test_wait_zero_only_queues_and_the_worker_delivers(tmp_path):
     assert totals["delivered"] == 1
     assert row.status == "delivered"
     assert sink.paths() == ["/ml"]
+
+
+def test_threads_can_share_one_notifier(tmp_path):
+    import threading
+
+    sink = Sink()
+    config = {
+        "channels": {
+            "a": {
+                "provider": "webhook",
+                "url": "http://sink/a",
+                "rate": {"per_second": 10000, "burst": 1000},
+            }
+        }
+    }
+    results: list[bool] = []
+    with notifier(tmp_path, config, sink) as n:
+
+        def work() -> None:
+            for i in range(10):
+                results.append(n.send(Message(title=f"t{i}")).ok)
+
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        stored = n.store.counts()
+    assert results == [True] * 40
+    assert stored == {"delivered": 40}
+    assert len(sink.requests) == 40

@@ -122,6 +122,7 @@ class Notifier:
         self._prepared: dict[str, _Prepared] = {}
         self._runtime_: _Runtime | None = None
         self._loop_thread: _LoopThread | None = None
+        self._loop_lock = threading.Lock()
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
     @classmethod
@@ -225,12 +226,14 @@ class Notifier:
                 "Notifier.send/emit/retry cannot run inside an event loop; "
                 "await asend/aemit/aretry instead"
             )
-        if self._loop_thread is None:
-            self._loop_thread = _LoopThread()
-            # a notifier dropped without close() still closes its connections, at the
-            # latest when the interpreter exits (no "unclosed client session" noise)
-            weakref.finalize(self, self._loop_thread.shutdown)
-        return self._loop_thread.run(coro)
+        with self._loop_lock:  # threads sharing a notifier share its one loop
+            if self._loop_thread is None:
+                self._loop_thread = _LoopThread()
+                # a notifier dropped without close() still closes its connections, at the
+                # latest when the interpreter exits (no "unclosed client session" noise)
+                weakref.finalize(self, self._loop_thread.shutdown)
+            loop_thread = self._loop_thread
+        return loop_thread.run(coro)
 
     def __enter__(self) -> Notifier:
         return self
