@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import fnmatch
 import json
+import logging
 import os
 import secrets
 import socket
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from ._clients import Clients
 
 ADHOC_PREFIX = "adhoc:"
+log = logging.getLogger("notify")
 T = TypeVar("T")
 
 
@@ -617,11 +619,23 @@ class Notifier:
             tasks.discard(task)
             if on_flight is not None:
                 on_flight(len(tasks))
-            if not task.cancelled() and task.exception() is None:
-                result = task.result()
-                totals[result.status] = totals.get(result.status, 0) + 1
-                if on_result is not None:
-                    on_result(result)
+            if task.cancelled():
+                return
+            error = task.exception()
+            if error is not None:
+                # the delivery stays leased and comes back when the lease ends; say why
+                totals["errors"] = totals.get("errors", 0) + 1
+                log.warning(
+                    "delivery %s: %s: %s (it will be retried when its lease ends)",
+                    task.get_name(),
+                    type(error).__name__,
+                    error,
+                )
+                return
+            result = task.result()
+            totals[result.status] = totals.get(result.status, 0) + 1
+            if on_result is not None:
+                on_result(result)
 
         stopper = asyncio.create_task(stop.wait())
         try:
@@ -637,7 +651,7 @@ class Notifier:
                         if on_result is not None:
                             on_result(job)
                         continue
-                    task = asyncio.create_task(dispatcher.run_one(job, deadline=0.0))
+                    task = asyncio.create_task(dispatcher.run_one(job, deadline=0.0), name=job.id)
                     tasks.add(task)
                     task.add_done_callback(collect)
                 if rows and on_flight is not None:
