@@ -29,6 +29,7 @@ from ._models import Action, Field, Message, Severity
 from ._notifier import Notifier, PlannedDelivery, SendResult, adhoc_channel
 from ._plugins import BLOCK_ENV, ENTRY_POINT_GROUP, InstalledProvider, Providers
 from ._provider import Outcome, Payload, ProviderSpec, SendContext, Target
+from ._settings import SettingsReader
 from ._template import placeholders, render
 from ._text import (
     MARKER,
@@ -76,6 +77,7 @@ __all__ = [
     "RetryPolicy",
     "SendContext",
     "SendResult",
+    "SettingsReader",
     "Severity",
     "StoreError",
     "Target",

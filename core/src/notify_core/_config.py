@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -305,22 +305,19 @@ class _Reader:
             kw["settings"] = self.deep(
                 self.table(table["settings"], f"{path}.settings"), f"{path}.settings"
             )
-        if "events" in table:
-            kw["events"] = self.strings(table["events"], f"{path}.events")
-        if "min_severity" in table:
-            kw["min_severity"] = self.severity(table["min_severity"], f"{path}.min_severity")
-        if "rate" in table:
-            kw["rate"] = self.rate(table["rate"], f"{path}.rate")
-        if "retry" in table:
-            kw["retry"] = self.retry(table["retry"], f"{path}.retry", spec.default_retry)
-        if "timeout" in table:
-            kw["timeout"] = self.number(table["timeout"], f"{path}.timeout", above=0)
-        if "enabled" in table:
-            kw["enabled"] = self.boolean(table["enabled"], f"{path}.enabled")
-        if "verify_tls" in table:
-            kw["verify_tls"] = self.boolean(table["verify_tls"], f"{path}.verify_tls")
-        if "cooldown" in table:
-            kw["cooldown"] = self.duration(table["cooldown"], f"{path}.cooldown")
+        readers: dict[str, Callable[[Any, str], Any]] = {
+            "events": self.strings,
+            "min_severity": self.severity,
+            "rate": self.rate,
+            "retry": lambda value, at: self.retry(value, at, spec.default_retry),
+            "timeout": lambda value, at: self.number(value, at, above=0),
+            "enabled": self.boolean,
+            "verify_tls": self.boolean,
+            "cooldown": self.duration,
+        }
+        for key, read in readers.items():
+            if key in table:
+                kw[key] = read(table[key], f"{path}.{key}")
         if "description" in table:
             self.string(table["description"], f"{path}.description")
         return Channel(**kw)

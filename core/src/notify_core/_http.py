@@ -92,15 +92,8 @@ async def http_send(
     from ._transport import direct_sender
 
     direct = direct_sender(client)
-    if direct is not None:
-        return await direct.request(
-            payload.method,
-            payload.url or context.target.url,
-            content=payload.content(),
-            headers=all_headers,
-            timeout=context.timeout,
-        )
-    return await client.request(
+    request = direct.request if direct is not None else client.request
+    return await request(
         payload.method,
         payload.url or context.target.url,
         content=payload.content(),

@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from notify_core import InvalidTarget, Severity
+from notify_core import InvalidTarget, SettingsReader, Severity
 
 KNOWN = ("username", "avatar_url", "mention_users", "mention_roles", "mention_min_severity")
 USERNAME_CHARS = 80
@@ -26,12 +26,7 @@ class Settings:
 
 
 def parse(settings: Mapping[str, Any]) -> Settings:
-    unknown = sorted(str(k) for k in settings if k not in KNOWN)
-    if unknown:
-        raise InvalidTarget(
-            f"discord settings: unknown key {unknown[0]!r} (known: {', '.join(KNOWN)})",
-            key=f"settings.{unknown[0]}",
-        )
+    read = SettingsReader("discord", settings, KNOWN)
     username = settings.get("username")
     if username is not None and (
         not isinstance(username, str) or not 1 <= len(username.strip()) <= USERNAME_CHARS
@@ -45,12 +40,7 @@ def parse(settings: Mapping[str, Any]) -> Settings:
         raise InvalidTarget(
             "discord settings.avatar_url must be an https:// URL", key="settings.avatar_url"
         )
-    try:
-        floor = Severity.parse(settings.get("mention_min_severity", Severity.ERROR))
-    except ValueError as exc:
-        raise InvalidTarget(
-            f"discord settings.mention_min_severity: {exc}", key="settings.mention_min_severity"
-        ) from None
+    floor = read.severity("mention_min_severity", Severity.ERROR)
     return Settings(
         username=username.strip() if isinstance(username, str) else None,
         avatar_url=avatar,

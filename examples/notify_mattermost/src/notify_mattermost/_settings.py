@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import attrs
 
-from notify_core import InvalidTarget
+from notify_core import InvalidTarget, SettingsReader
 
 Broadcast = Literal["channel", "here", "all"]
 KNOWN = ("rich", "username", "icon_url", "channel", "mention_on_failure")
@@ -23,23 +23,9 @@ class Settings:
 
 
 def parse(settings: Mapping[str, Any]) -> Settings:
-    unknown = sorted(str(k) for k in settings if k not in KNOWN)
-    if unknown:
-        raise InvalidTarget(
-            f"mattermost settings: unknown key {unknown[0]!r} (known: {', '.join(KNOWN)})",
-            key=f"settings.{unknown[0]}",
-        )
-    rich = settings.get("rich", True)
-    if not isinstance(rich, bool):
-        raise InvalidTarget("mattermost settings.rich must be true or false", key="settings.rich")
-    strings: dict[str, str | None] = {}
-    for name in ("username", "icon_url", "channel"):
-        value = settings.get(name)
-        if value is not None and (not isinstance(value, str) or not value.strip()):
-            raise InvalidTarget(
-                f"mattermost settings.{name} must be a non-empty string", key=f"settings.{name}"
-            )
-        strings[name] = value.strip() if isinstance(value, str) else None
+    read = SettingsReader("mattermost", settings, KNOWN)
+    rich = read.flag("rich", True)
+    strings = {name: read.text(name) for name in ("username", "icon_url", "channel")}
     icon = strings["icon_url"]
     if icon is not None and not icon.startswith(("https://", "http://")):
         raise InvalidTarget(

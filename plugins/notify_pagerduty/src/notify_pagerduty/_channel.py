@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import attrs
 
-from notify_core import InvalidTarget, Masker, mask_value, truncate, url_secrets
+from notify_core import InvalidTarget, Masker, SettingsReader, mask_value, truncate, url_secrets
 
 Region = Literal["us", "eu"]
 EventAction = Literal["trigger", "acknowledge", "resolve"]
@@ -150,21 +150,10 @@ def _region(value: Any, url: str | None, key: str) -> Region:
 
 
 def _settings(settings: Mapping[str, Any]) -> dict[str, Any]:
-    for name in settings:
-        if name not in SETTINGS:
-            raise InvalidTarget(
-                f"pagerduty settings.{name} is not a setting (known: {', '.join(SETTINGS)})",
-                key=f"settings.{name}",
-            )
-    attributes: dict[str, str] = {}
-    for name in ATTRIBUTE_SETTINGS:
-        if name in settings:
-            value = settings[name]
-            if not isinstance(value, str) or not value.strip():
-                raise InvalidTarget(
-                    f"pagerduty settings.{name} must be a non-empty string", key=f"settings.{name}"
-                )
-            attributes[name] = value
+    read = SettingsReader("pagerduty", settings, SETTINGS)
+    attributes = {
+        name: value for name in ATTRIBUTE_SETTINGS if (value := read.text(name)) is not None
+    }
     action = settings.get("event_action")
     if action is not None and action not in EVENT_ACTIONS:
         raise InvalidTarget(
@@ -172,11 +161,7 @@ def _settings(settings: Mapping[str, Any]) -> dict[str, Any]:
             f"not {truncate(str(action), 40)!r}",
             key="settings.event_action",
         )
-    change = settings.get("change_event", False)
-    if not isinstance(change, bool):
-        raise InvalidTarget(
-            "pagerduty settings.change_event must be true or false", key="settings.change_event"
-        )
+    change = read.flag("change_event", False)
     if change and action is not None:
         raise InvalidTarget(
             "pagerduty settings.event_action does not apply with settings.change_event = true "

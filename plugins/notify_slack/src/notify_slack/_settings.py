@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import attrs
 
-from notify_core import InvalidTarget
+from notify_core import InvalidTarget, SettingsReader
 
 Broadcast = Literal["channel", "here"]
 
@@ -39,17 +39,9 @@ class Settings:
 
 def parse(settings: Mapping[str, Any]) -> Settings:
     """Read a channel's settings; :class:`InvalidTarget` names the offending key."""
-    unknown = sorted(str(k) for k in settings if k not in KNOWN)
-    if unknown:
-        raise InvalidTarget(
-            f"slack settings: unknown key {unknown[0]!r} (known: {', '.join(KNOWN)})",
-            key=f"settings.{unknown[0]}",
-        )
-    rich = settings.get("rich", True)
-    if not isinstance(rich, bool):
-        raise InvalidTarget("slack settings.rich must be true or false", key="settings.rich")
+    read = SettingsReader("slack", settings, KNOWN)
     return Settings(
-        rich=rich,
+        rich=read.flag("rich", True),
         mention_on_failure=_broadcast(settings.get("mention_on_failure", False)),
         mention_users=_users(settings.get("mention_users", [])),
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from notify_core import InvalidTarget, Severity
+from notify_core import InvalidTarget, SettingsReader, Severity
 
 MAX_MENTIONS = 20
 MENTION_NAME_CHARS = 100
@@ -38,23 +38,9 @@ def parse_settings(settings: Mapping[str, Any]) -> TeamsSettings:
     Unknown keys are refused: a misspelt ``mention`` silently doing nothing is worse
     than a configuration error at start-up.
     """
-    unknown = sorted(set(settings) - KNOWN)
-    if unknown:
-        raise InvalidTarget(
-            f"teams settings: unknown key {unknown[0]!r} (known: {', '.join(sorted(KNOWN))})",
-            key=f"settings.{unknown[0]}",
-        )
-    full_width = settings.get("full_width", True)
-    if not isinstance(full_width, bool):
-        raise InvalidTarget(
-            "teams settings.full_width must be true or false", key="settings.full_width"
-        )
-    try:
-        floor = Severity.parse(settings.get("mention_min_severity", Severity.ERROR))
-    except ValueError as exc:
-        raise InvalidTarget(
-            f"teams settings.mention_min_severity: {exc}", key="settings.mention_min_severity"
-        ) from None
+    read = SettingsReader("teams", settings, sorted(KNOWN))
+    full_width = read.flag("full_width", True)
+    floor = read.severity("mention_min_severity", Severity.ERROR)
     return TeamsSettings(
         mentions=_mentions(settings.get("mentions", ())),
         mention_min_severity=floor,
