@@ -1,5 +1,5 @@
 """What every PagerDuty test checks an event against: PagerDuty's own OpenAPI schema
-(``../shared/specs/pagerduty-events-v2-openapiv3.json``) plus the length limits that
+(``tests/specs/pagerduty-events-v2-openapiv3.json``) plus the length limits that
 schema does not encode (DESIGN §6)."""
 
 from __future__ import annotations
@@ -18,9 +18,7 @@ import pytest
 import notify_pagerduty
 from notify_core import Payload, Providers
 
-SPEC = (
-    Path(__file__).resolve().parents[3] / "shared" / "specs" / "pagerduty-events-v2-openapiv3.json"
-)
+SPEC = Path(__file__).resolve().parents[1] / "specs" / "pagerduty-events-v2-openapiv3.json"
 
 
 def _resolve(node: Any, root: dict[str, Any]) -> Any:

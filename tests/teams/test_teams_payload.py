@@ -38,7 +38,7 @@ URL = (
     f"invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig={SIG}"
 )
 GOLDEN = Path(__file__).parent / "golden"
-SPEC_FILE = Path(__file__).resolve().parents[3] / "shared" / "specs" / "adaptive-card-1.5.0.json"
+SPEC_FILE = Path(__file__).resolve().parents[1] / "specs" / "adaptive-card-1.5.0.json"
 LIMIT = 28_000
 MENTIONS = [
     {"name": "Ada Lovelace", "id": "ada@example.com"},
