@@ -61,11 +61,13 @@ retry = {{ attempts = 1 }}
 
 
 def test_debug_flag_works_after_the_command(notify_cli, tmp_path):
-    write(tmp_path, '[channels.a]\nprovider = "webhook"\nurl = "ftp://x"\n')
+    write(
+        tmp_path, '[notify]\nconcurrency = 0\n[channels.a]\nprovider = "webhook"\nurl = "ftp://x"\n'
+    )
     result = notify_cli("send", "-t", "x", "--debug")
     assert result.returncode == 2
     assert "Traceback" in result.stderr
-    assert "channels.a.url" in result.stderr
+    assert "notify.concurrency" in result.stderr
 
 
 def test_malformed_reroute_stores_nothing(notify_cli, tmp_path, recorder):

@@ -215,31 +215,6 @@ def test_body_from_stdin(recorder, notify_cli):
     [
         (["-t", "x", "--to", "a"], "[channels.a\nprovider=", {}, "invalid TOML"),
         (
-            ["-t", "x", "--to", "a"],
-            '[channels.a]\nprovider = "carrierpigeon"\nurl = "https://x.y/z"',
-            {},
-            "unknown provider 'carrierpigeon'",
-        ),
-        (
-            ["-t", "x", "--to", "a"],
-            '[channels.a]\nprovider = "webhook"\nurl = "ftp://x.y/z"',
-            {},
-            "channels.a.url",
-        ),
-        (
-            ["-t", "x", "--to", "a"],
-            '[channels.a]\nprovider = "webhook"\nurl = "${NOPE}"',
-            {},
-            "channels.a.url: environment variable NOPE is not set",
-        ),
-        (
-            ["-t", "x", "--to", "a"],
-            '[channels.a]\nprovider = "webhook"\nurl = "http://x.y/"\n'
-            'rate = { per_second = "fast" }',
-            {},
-            "channels.a.rate.per_second: expected a number, got 'fast'",
-        ),
-        (
             ["-t", "x", "--field", "novalue"],
             '[channels.a]\nprovider = "webhook"\nurl = "http://x"',
             {},
@@ -293,20 +268,57 @@ def test_bad_input_is_one_line_exit_2_and_stores_nothing(
     )
 
 
-def test_unknown_template_key_is_a_clear_error(notify_cli, tmp_path, recorder):
+@pytest.mark.parametrize(
+    ("broken", "reason"),
+    [
+        ('provider = "carrierpigeon"\nurl = "https://x.y/z"', "unknown provider 'carrierpigeon'"),
+        ('provider = "webhook"\nurl = "ftp://x.y/z"', "channels.a.url: webhook url must look like"),
+        (
+            'provider = "webhook"\nurl = "${NOPE}"',
+            "channels.a.url: environment variable NOPE is not set",
+        ),
+        (
+            'provider = "webhook"\nurl = "http://x.y/"\nrate = { per_second = "fast" }',
+            "channels.a.rate.per_second: expected a number, got 'fast'",
+        ),
+        (
+            'provider = "webhook"\nurl = "http://x.y/"\n'
+            'settings.template = { text = "{title} on {host}" }',
+            "channels.a: webhook template: unknown template key 'host'",
+        ),
+    ],
+)
+def test_a_broken_channel_fails_its_own_delivery_and_the_others_go_out(
+    notify_cli, tmp_path, recorder, broken, reason
+):
     write_config(
         tmp_path,
-        f"""
-[channels.a]
-provider = "webhook"
-url = "{recorder.url}/a"
-settings.template = {{ text = "{{title}} on {{host}}" }}
-""",
+        f'[channels.a]\n{broken}\n[channels.b]\nprovider = "webhook"\nurl = "{recorder.url}/b"\n',
     )
-    result = notify_cli("send", "-t", "x", "--to", "a")
-    assert result.returncode == 2
-    assert "unknown template key 'host'" in result.stderr
-    assert recorder.requests == []
+    result = notify_cli("send", "-t", "x", "--json")
+    assert result.returncode == 1, result.stderr
+    by_channel = {d["channel"]: d for d in json.loads(result.stdout)["deliveries"]}
+    assert by_channel["b"]["status"] == "delivered"
+    assert by_channel["a"]["status"] == "failed"
+    assert reason in by_channel["a"]["reason"]
+    assert len(recorder.requests) == 1
+    # recorded, so that `notify retry` sends it once the configuration is fixed
+    [row] = query(
+        tmp_path / "notify.db", "SELECT status, last_error FROM deliveries WHERE channel = 'a'"
+    )
+    assert row["status"] == "failed" and reason in row["last_error"]
+
+
+def test_a_broken_channel_not_in_the_send_does_not_matter(notify_cli, tmp_path, recorder):
+    write_config(
+        tmp_path,
+        '[channels.slack]\nprovider = "webhook"\nurl = "${SLACK_WEBHOOK_URL}"\n'
+        f'[channels.audit]\nprovider = "webhook"\nurl = "{recorder.url}/audit"\n',
+    )
+    result = notify_cli("send", "-t", "Backup done", "--to", "audit")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert len(recorder.requests) == 1
 
 
 def test_garbage_answers_are_recorded_not_crashed_on(recorder, notify_cli, tmp_path):

@@ -95,10 +95,39 @@ def test_a_full_config_loads(tmp_path, providers):
 def test_errors_name_file_and_key(tmp_path, providers, text, message):
     path = tmp_path / "notify.toml"
     path.write_text(text)
-    with pytest.raises(ConfigError) as info:
-        load_config(path, providers, env={})
-    assert message in str(info.value)
-    assert "\n" not in str(info.value).strip()
+    problems: list[ConfigError] = []
+    try:
+        config = load_config(path, providers, env={}, problems=problems)
+    except ConfigError as exc:  # the file or [notify] itself: nothing can be loaded
+        errors = [str(exc)]
+    else:  # a broken channel or template: listed, and the channel carries its problem
+        errors = [str(p) for p in problems]
+        broken = [c.problem for c in config.all_channels() if c.problem]
+        assert all(b in errors for b in broken)
+    assert any(message in e for e in errors), errors
+    assert all("\n" not in e.strip() for e in errors)
+
+
+def test_a_broken_channel_does_not_stop_the_load_and_keeps_its_routing(providers):
+    config = parse_config(
+        {
+            "channels": {
+                "slack": {
+                    "provider": "webhook",
+                    "url": "${SLACK_WEBHOOK_URL}",
+                    "events": ["training.*"],
+                },
+                "audit": {"provider": "webhook", "url": "https://audit.example.com/n"},
+            }
+        },
+        providers,
+        env={},
+    )
+    broken, audit = config.channels
+    assert broken.problem is not None
+    assert "channels.slack.url: environment variable SLACK_WEBHOOK_URL is not set" in broken.problem
+    assert broken.events == ("training.*",)
+    assert audit.problem is None
 
 
 def test_dollar_dollar_escapes(providers):

@@ -140,7 +140,7 @@ def test_auto_disable_after_consecutive_failures(tmp_path):
     assert statuses == ["failed", "failed", "failed", "skipped", "skipped"]
     assert len(sink.requests) == 3
     assert state.auto_disabled
-    assert "auto-disabled after 3 consecutive failures" in (state.disabled_reason or "")
+    assert "3 consecutive failures; last: HTTP 404" in (state.disabled_reason or "")
 
 
 def test_channels_built_in_code(tmp_path):

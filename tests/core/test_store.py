@@ -8,12 +8,19 @@ import time
 import pytest
 
 from notify_core import StoreError
-from notify_core._store import SCHEMA_VERSION, AttemptRow, NewDelivery, Store, new_id
+from notify_core._health import Health
+from notify_core._store import AttemptRow, NewDelivery, new_id, open_store
+from notify_core._store._sqlite import SCHEMA_VERSION
+from notify_core.testing import FakeClock
+
+
+def Store(path, clock=None):
+    return open_store(path, clock=clock or FakeClock())
 
 
 def delivery(status: str = "pending", **kw: object) -> NewDelivery:
     base = dict(
-        id=new_id(),
+        id=new_id(time.time()),
         message_id="m",
         event="e",
         severity="info",
@@ -62,32 +69,37 @@ def test_two_processes_never_claim_the_same_row(tmp_path):
 
 
 def test_an_expired_lease_comes_back(tmp_path):
-    store = Store(tmp_path / "s.db")
+    clock = FakeClock()
+    store = Store(tmp_path / "s.db", clock)
     store.add([delivery()])
     [row] = store.claim("dead", limit=10, lease=60)
     assert store.claim("alive", limit=10, lease=60) == []
-    [again] = store.claim("alive", limit=10, lease=60, now=time.time() + 61)
+    clock.advance(61)
+    [again] = store.claim("alive", limit=10, lease=60)
     assert again.id == row.id
     assert again.lease_owner == "alive"
 
 
 def test_future_retries_are_not_due(tmp_path):
-    store = Store(tmp_path / "s.db")
+    clock = FakeClock()
+    store = Store(tmp_path / "s.db", clock)
     store.add([delivery(status="sending")], owner="me", lease=60)
-    [row] = store.claim("me", limit=1, lease=60, now=time.time() + 61)
+    clock.advance(61)
+    [row] = store.claim("me", limit=1, lease=60)
     attempt = AttemptRow(
         delivery_id=row.id,
         number=1,
-        started=time.time(),
+        started=clock.time(),
         duration=0.1,
         http_status=503,
         outcome="retry",
         error="HTTP 503",
         response="x" * 5000,
     )
-    store.record_attempt(attempt, status="pending", owner="me", next_attempt=time.time() + 100)
+    store.record_attempt(attempt, status="pending", owner="me", next_attempt=clock.time() + 100)
     assert store.claim("me", limit=1, lease=60) == []
-    assert store.claim("me", limit=1, lease=60, now=time.time() + 101)[0].attempts == 1
+    clock.advance(101)
+    assert store.claim("me", limit=1, lease=60)[0].attempts == 1
     [stored] = store.attempts(row.id)
     assert len(stored.response or "") == 2048
 
@@ -122,13 +134,17 @@ def test_release_makes_rows_due_now_and_requeue_keeps_history(tmp_path):
 
 
 def test_auto_disable_after_consecutive_failures_and_success_resets(tmp_path):
-    store = Store(tmp_path / "s.db")
+    clock = FakeClock()
+    store = Store(tmp_path / "s.db", clock)
+    disabled = []
+    health = Health(store, clock=clock, auto_disable_after=3, on_disabled=disabled.append)
     for _ in range(2):
-        assert store.note_failure("c", "boom", disable_after=3) is False
-    store.note_success("c")
+        assert health.failure("c", "boom") is None
+    health.success("c")
     assert store.channel_state("c").consecutive_failures == 0
-    results = [store.note_failure("c", "boom", disable_after=3) for _ in range(3)]
-    assert results == [False, False, True]
+    results = [health.failure("c", "boom") for _ in range(4)]
+    assert [r is not None for r in results] == [False, False, True, False]  # once, not twice
+    assert [d.channel for d in disabled] == ["c"]
     state = store.channel_state("c")
     assert state.auto_disabled and state.off
     assert "3 consecutive failures" in (state.disabled_reason or "")
@@ -146,4 +162,4 @@ def test_query_filters(tmp_path):
     )
     assert [r.channel for r in store.query(event="training.*")] == ["a"]
     assert [r.channel for r in store.query(status="skipped")] == ["b"]
-    assert len(store.query(since=time.time() + 10)) == 0
+    assert len(store.query(since=store.clock.time() + 10)) == 0

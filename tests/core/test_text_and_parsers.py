@@ -10,19 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notify_core import (
-    Masker,
-    RetryPolicy,
-    TemplateError,
-    parse_duration,
-    placeholders,
-    render,
-    truncate,
-    truncate_bytes,
-    url_secrets,
-)
+from notify_core import RetryPolicy, TemplateError
+from notify_core._duration import parse_duration
 from notify_core._retry import next_delay, parse_retry_after
 from notify_core._template import EventTemplate
+from notify_core.plugin import Masker, placeholders, render, truncate, truncate_bytes, url_secrets
 
 
 def test_render_fills_names_and_refuses_everything_else():

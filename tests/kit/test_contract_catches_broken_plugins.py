@@ -102,10 +102,10 @@ def test_io_in_the_builder_is_caught(pytester: pytest.Pytester) -> None:
 def test_treating_429_as_a_permanent_failure_is_caught(pytester: pytest.Pytester) -> None:
     source = plugin_source(
         (
-            "    return generic_outcome(response)\n",
+            '    return generic_outcome(response, reason_fields=("error", "message"))\n',
             "    if response.status_code == 429:\n"
             '        return Outcome.failed("rate limited", http_status=429)\n'
-            "    return generic_outcome(response)\n",
+            '    return generic_outcome(response, reason_fields=("error", "message"))\n',
         )
     )
     result = run_contract(pytester, source, "classifies")
@@ -122,7 +122,7 @@ def test_treating_429_as_a_permanent_failure_is_caught(pytester: pytest.Pytester
 def test_dropping_retry_after_is_caught(pytester: pytest.Pytester) -> None:
     source = plugin_source(
         (
-            "    return generic_outcome(response)\n",
+            '    return generic_outcome(response, reason_fields=("error", "message"))\n',
             "    import attrs\n\n"
             "    return attrs.evolve(generic_outcome(response), retry_after=None)\n",
         )
@@ -152,7 +152,7 @@ def test_a_secret_in_the_payload_body_is_caught(pytester: pytest.Pytester) -> No
 def test_a_secret_in_an_error_message_is_caught(pytester: pytest.Pytester) -> None:
     source = plugin_source(
         (
-            'raise InvalidTarget(f"broken url must look like {EXPECTED}")',
+            'raise InvalidTarget(f"broken url must look like {EXPECTED}; got {shown}")',
             'raise InvalidTarget(f"broken url must look like {EXPECTED}, not {url}")',
         )
     )

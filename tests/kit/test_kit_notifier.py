@@ -6,7 +6,8 @@ import httpx
 import pytest
 
 import notify_slack
-from notify_core import Channel, Message, Notifier, Payload, ProviderSpec, hookimpl
+from notify_core import Channel, Message, Notifier
+from notify_core.plugin import Payload, ProviderSpec, hookimpl
 from notify_core.testing import Answer, LoopbackOnlyTransport, RecordingServer, providers_for
 
 SECRET = "XXXXSECRETXXXXXXXXXXXX"

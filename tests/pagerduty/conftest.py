@@ -16,7 +16,8 @@ import jsonschema
 import pytest
 
 import notify_pagerduty
-from notify_core import Payload, Providers
+from notify_core import Providers
+from notify_core.plugin import Payload
 
 SPEC = Path(__file__).resolve().parents[1] / "specs" / "pagerduty-events-v2-openapiv3.json"
 

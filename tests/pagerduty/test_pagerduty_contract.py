@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 
 import notify_pagerduty
-from notify_core import Message, Payload
+from notify_core import Message
+from notify_core.plugin import Payload
 from notify_core.testing import Answer, Example, ProviderContract
 
 KEY = "R0utingKeyF0rTests0nly1234567abc"

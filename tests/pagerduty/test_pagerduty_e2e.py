@@ -116,36 +116,43 @@ def test_bad_request_fails_with_pagerdutys_errors(
     assert_key_never_shown(tmp_path, result)
 
 
-@pytest.mark.parametrize(
-    ("args", "key", "expected"),
-    [
-        (
-            ["--to", "oncall"],
-            "R0utingKey",
-            "pagerduty routing_key **** must be 32 letters or digits, the integration key "
-            "of an Events API V2 integration (got 10 characters)",
-        ),
-        (["--url", f"{PAGERDUTY}/v2/enqueue"], ROUTING_KEY, "pagerduty channel needs routing_key"),
-    ],
-)
-def test_a_wrong_key_is_one_line_and_exit_2(
-    recorder: RecordingServer,
-    notify_cli: Any,
-    tmp_path: Path,
-    setup: dict[str, str],
-    args: list[str],
-    key: str,
-    expected: str,
+def test_a_wrong_key_in_a_channel_fails_its_delivery_with_the_reason(
+    recorder: RecordingServer, notify_cli: Any, tmp_path: Path, setup: dict[str, str]
+) -> None:
+    db = tmp_path / "n.db"
+    result = notify_cli(
+        "send", "-t", "x", "--to", "oncall", "--db", str(db), env={**setup, "PD_KEY": "R0utingKey"}
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    expected = (
+        "notify.toml: channels.oncall.routing_key: pagerduty routing_key **** must be 32 "
+        "letters or digits, the integration key of an Events API V2 integration "
+        "(got 10 characters)"
+    )
+    assert expected in result.stdout
+    assert "R0utingKey" not in result.stdout + result.stderr
+    assert recorder.requests == []
+    [row] = query(db, "SELECT status, last_error FROM deliveries")
+    assert row["status"] == "failed" and row["last_error"] == expected
+
+
+def test_an_adhoc_url_without_a_key_is_one_line_and_exit_2(
+    recorder: RecordingServer, notify_cli: Any, tmp_path: Path, setup: dict[str, str]
 ) -> None:
     result = notify_cli(
-        "send", "-t", "x", *args, "--db", str(tmp_path / "n.db"), env={**setup, "PD_KEY": key}
+        "send",
+        "-t",
+        "x",
+        "--url",
+        f"{PAGERDUTY}/v2/enqueue",
+        "--db",
+        str(tmp_path / "n.db"),
+        env=setup,
     )
     assert result.returncode == 2, result.stdout + result.stderr
-    assert expected in result.stderr
-    if "--to" in args:  # the error names the file and the channel
-        assert "notify.toml: channels.oncall" in result.stderr
+    assert "pagerduty channel needs routing_key" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
-    assert key not in result.stderr
+    assert ROUTING_KEY not in result.stderr
     assert recorder.requests == []
     assert not (tmp_path / "n.db").exists()
 

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from notify_core import MARKER, Action, Channel, Field, Message, Notifier, Payload, Providers
+from notify_core import Action, Channel, Field, Message, Notifier, Providers
+from notify_core.plugin import MARKER, Payload
 from notify_core.testing import check_golden
 from notify_pagerduty import CHANGE_URLS, ENQUEUE_URLS
 

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-import time
 
 from notify_core import Message, Notifier, Providers, parse_config
-from notify_core.testing import Answer, query
+from notify_core._store import Silence
+from notify_core.testing import Answer, FakeClock, query
 
 PROVIDERS = Providers.discover()
 
 
-def notifier(tmp_path, channels: dict, **core) -> Notifier:
+def notifier(tmp_path, channels: dict, clock=None, **core) -> Notifier:
     config = parse_config({"notify": core, "channels": channels}, PROVIDERS, env={})
-    return Notifier(config=config, db=tmp_path / "p.db", providers=PROVIDERS, env={})
+    return Notifier(config=config, db=tmp_path / "p.db", providers=PROVIDERS, env={}, clock=clock)
 
 
 def webhook(url: str, **extra) -> dict:
@@ -82,7 +82,7 @@ url = "{recorder.url}/gone"
     ]
     assert statuses == ["failed", "failed", "failed", "skipped"]
     [listed] = json.loads(notify_cli("channels", "--json").stdout)
-    assert listed["state"].startswith("auto-disabled: auto-disabled after 3 consecutive")
+    assert listed["state"].startswith("auto-disabled after 3 consecutive failures; last: ")
     assert "no_service" in listed["state"]
     assert notify_cli("enable", "gone").returncode == 0
     recorder.default = Answer(200, "ok")
@@ -104,10 +104,14 @@ def test_cooldown_suppresses_repeats_of_one_dedup_key(recorder, tmp_path):
 
 
 def test_cooldown_window_ends(recorder, tmp_path):
-    with notifier(tmp_path, {"c": webhook(f"{recorder.url}/c", cooldown=0.3)}) as n:
+    clock = FakeClock()
+    with notifier(tmp_path, {"c": webhook(f"{recorder.url}/c", cooldown=300)}, clock) as n:
         n.send(Message(title="flap", event="e"))
-        time.sleep(0.4)
+        clock.advance(299)
+        inside = n.send(Message(title="flap", event="e")).deliveries[0]
+        clock.advance(2)
         later = n.send(Message(title="flap", event="e")).deliveries[0]
+    assert inside.status == "skipped"
     assert later.status == "delivered"
 
 
@@ -162,12 +166,24 @@ url = "{recorder.url}/ops"
 
 
 def test_expired_silences_stop_applying(recorder, tmp_path):
-    with notifier(tmp_path, {"c": webhook(f"{recorder.url}/c")}) as n:
-        n.store.add_silence(event="*", until=time.time() + 0.3)
+    clock = FakeClock()
+    with notifier(tmp_path, {"c": webhook(f"{recorder.url}/c")}, clock) as n:
+        now = clock.time()
+        n.store.add_silence(
+            Silence(
+                id="s1",
+                created=now,
+                until=now + 3600,
+                event="*",
+                channel=None,
+                tenant=None,
+                reason="maintenance",
+            )
+        )
         assert n.send(Message(title="a")).deliveries[0].status == "skipped"
-        time.sleep(0.4)
+        clock.advance(3601)
         assert n.send(Message(title="b")).deliveries[0].status == "delivered"
-        assert n.store.silences(active_at=time.time()) == []
+        assert n.store.silences(active_at=clock.time()) == []
         assert len(n.store.silences()) == 1
 
 

@@ -11,7 +11,8 @@ import pytest
 import respx
 
 import notify_slack
-from notify_core import Channel, Message, Outcome, Providers, SendContext
+from notify_core import Channel, Message, Providers
+from notify_core.plugin import Outcome, SendContext
 
 URL = "https://hooks.slack.com/services/T000/B000/XXXXSECRETXXXXXXXXXXXX"
 TRIGGER = (

@@ -168,11 +168,12 @@ def test_wrong_url_is_a_usage_error_naming_the_shape(recorder, notify_cli, tmp_p
     result = notify_cli(
         "send", "--config", str(config), "--db", str(db), "--to", "ml-slack", "-t", "x", env=env
     )
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1
-    assert "https://hooks.slack.com/services/T…/B…/****" in lines[0]
+    assert result.returncode == 1  # recorded as failed, with the shape in the reason
+    [line] = result.stdout.strip().splitlines()
+    assert line.startswith("failed")
+    assert "https://hooks.slack.com/services/T…/B…/****" in line
     assert SECRET not in result.stderr + result.stdout
+    assert SECRET.encode() not in stored_bytes(db)
     assert recorder.requests == []
 
     adhoc = notify_cli(

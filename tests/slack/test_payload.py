@@ -18,16 +18,8 @@ from slack_sdk.models.attachments import BlockAttachment
 from slack_sdk.models.blocks import Block
 
 import notify_slack
-from notify_core import (
-    MARKER,
-    Action,
-    Channel,
-    Field,
-    InvalidTarget,
-    Message,
-    Payload,
-    Providers,
-)
+from notify_core import Action, Channel, Field, InvalidTarget, Message, Providers
+from notify_core.plugin import MARKER, Payload
 from notify_core.testing import check_golden as kit_check_golden
 from notify_slack import _mrkdwn
 

@@ -11,7 +11,8 @@ import pytest
 import respx
 
 import notify_teams
-from notify_core import Channel, Message, Outcome, Providers, SendContext
+from notify_core import Channel, Message, Providers
+from notify_core.plugin import Outcome, SendContext
 
 SIG = "SECRETSIGNATUREVALUE123456789"
 URL = (

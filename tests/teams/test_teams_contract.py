@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 import notify_teams
-from notify_core import Message, Payload
+from notify_core import Message
+from notify_core.plugin import Payload
 from notify_core.testing import Answer, Example, ProviderContract
 
 SIG = "SECRETSIGNATUREVALUE123456789"

@@ -19,16 +19,8 @@ from hypothesis import strategies as st
 from jsonschema import Draft6Validator
 
 import notify_teams
-from notify_core import (
-    MARKER,
-    Action,
-    Channel,
-    Field,
-    InvalidTarget,
-    Message,
-    PayloadError,
-    Providers,
-)
+from notify_core import Action, Channel, Field, InvalidTarget, Message, PayloadError, Providers
+from notify_core.plugin import MARKER
 from notify_core.testing import check_golden
 
 TS = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)

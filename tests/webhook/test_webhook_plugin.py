@@ -11,7 +11,8 @@ import pytest
 import respx
 from standardwebhooks import Webhook
 
-from notify_core import Channel, InvalidTarget, Message, PayloadError, Providers, SendContext
+from notify_core import Channel, InvalidTarget, Message, PayloadError, Providers
+from notify_core.plugin import SendContext
 
 SECRET = "whsec_" + base64.b64encode(b"k" * 24).decode()
 WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)

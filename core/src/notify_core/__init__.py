@@ -1,19 +1,19 @@
 """notify: deliver notifications to any channel, durably.
 
-The public API lives here; everything in modules starting with ``_`` is private.
-Plugin authors need :mod:`notify_core.hookspecs` and the classes re-exported below.
+This namespace is what an application needs: :class:`Notifier` and the messages it
+sends, the channels and configuration it reads, the results it returns, and the errors
+it raises. Plugin authors import from :mod:`notify_core.plugin`; tests of plugins and
+applications use :mod:`notify_core.testing`. Modules starting with ``_`` are private.
 """
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _version
+from typing import Any
 
 from ._channel import Channel, Rate, RetryPolicy
+from ._clock import Clock
 from ._config import Config, find_config, load_config, parse_config
-from ._convert import message_from_dict, message_from_json, message_to_dict, message_to_json
-from ._dispatch import DeliveryResult
-from ._duration import parse_duration
+from ._convert import message_from_json, message_to_json
 from ._errors import (
     ConfigError,
     InvalidTarget,
@@ -23,88 +23,54 @@ from ._errors import (
     TemplateError,
     UnknownProvider,
 )
-from ._http import generic_outcome, http_send
-from ._masking import Masker, mask_value, url_secrets
 from ._models import Action, Field, Message, Severity
-from ._notifier import Notifier, PlannedDelivery, SendResult, adhoc_channel
-from ._plugins import BLOCK_ENV, ENTRY_POINT_GROUP, InstalledProvider, Providers
-from ._provider import Outcome, Payload, ProviderSpec, SendContext, Target
-from ._settings import SettingsReader
-from ._template import placeholders, render
-from ._text import (
-    MARKER,
-    SEVERITY_COLORS,
-    cap,
-    chunks,
-    fit_json,
-    json_len,
-    severity_color,
-    truncate,
-    truncate_bytes,
-)
-from .hookspecs import HOOK_API_VERSION, hookimpl
+from ._notifier import Notifier
+from ._plugins import Providers
+from ._results import DeliveryResult, PlannedDelivery, SendResult
+from ._routing import adhoc_channel
+from ._store import DeliveryStatus
 
-try:
-    __version__ = _version("notify-core")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+
+def __getattr__(name: str) -> Any:
+    """``__version__``, read from the installed metadata only when asked for (it costs ms)."""
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("notify-core")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            return "0+unknown"
+    raise AttributeError(f"module 'notify_core' has no attribute {name!r}")
+
 
 __all__ = [
-    "BLOCK_ENV",
-    "ENTRY_POINT_GROUP",
-    "HOOK_API_VERSION",
-    "MARKER",
-    "SEVERITY_COLORS",
     "Action",
     "Channel",
+    "Clock",
     "Config",
     "ConfigError",
     "DeliveryResult",
+    "DeliveryStatus",
     "Field",
-    "InstalledProvider",
     "InvalidTarget",
-    "Masker",
     "Message",
     "Notifier",
     "NotifyError",
-    "Outcome",
-    "Payload",
     "PayloadError",
     "PlannedDelivery",
-    "ProviderSpec",
     "Providers",
     "Rate",
     "RetryPolicy",
-    "SendContext",
     "SendResult",
-    "SettingsReader",
     "Severity",
     "StoreError",
-    "Target",
     "TemplateError",
     "UnknownProvider",
     "__version__",
     "adhoc_channel",
-    "cap",
-    "chunks",
     "find_config",
-    "fit_json",
-    "generic_outcome",
-    "hookimpl",
-    "http_send",
-    "json_len",
     "load_config",
-    "mask_value",
-    "message_from_dict",
     "message_from_json",
-    "message_to_dict",
     "message_to_json",
     "parse_config",
-    "parse_duration",
-    "placeholders",
-    "render",
-    "severity_color",
-    "truncate",
-    "truncate_bytes",
-    "url_secrets",
 ]

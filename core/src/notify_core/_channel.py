@@ -76,6 +76,9 @@ class Channel:
     tenant: str | None = None
     cooldown: float | None = None
     adhoc: bool = False
+    #: why this configured channel cannot be used (an unset ``${VAR}``, a bad key): its
+    #: deliveries are recorded as failed with it instead of stopping other channels
+    problem: str | None = None
 
     @property
     def key(self) -> str:

@@ -6,6 +6,7 @@ expected a number, got 'fast'``) because the person reading it is editing that f
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -30,6 +31,8 @@ CONFIG_ENV = "NOTIFY_CONFIG"
 DB_ENV = "NOTIFY_DB"
 DEFAULT_CONFIG = "notify.toml"
 DEFAULT_DB = "notify.db"
+#: What every command and ``Notifier.from_config`` say when no configuration is found.
+NO_CONFIG = "no configuration: pass --config, set NOTIFY_CONFIG, or create ./notify.toml"
 
 CORE_CHANNEL_KEYS = frozenset(
     {
@@ -109,8 +112,9 @@ def parse_config(
 ) -> Config:
     """Validate already-parsed TOML data (``providers`` is a :class:`Providers`).
 
-    With a ``problems`` list, a broken channel or template is recorded there and left
-    out instead of stopping the load, so ``notify check`` can list every problem.
+    A broken channel does not stop the load: it is kept with its ``problem`` (see
+    :meth:`_Reader.channel_or_broken`). With a ``problems`` list, every broken channel
+    or template is also recorded there, so ``notify check`` can list every problem.
     """
     reader = _Reader(source, os.environ if env is None else env, providers, problems)
     return reader.config(data)
@@ -275,11 +279,38 @@ class _Reader:
 
     def channels(self, value: Any, path: str, *, tenant: str | None) -> tuple[Channel, ...]:
         table = self.table(value, path)
-        built = (
-            self.collecting(self.channel, name, spec, f"{path}.{name}", tenant)
+        return tuple(
+            self.channel_or_broken(name, spec, f"{path}.{name}", tenant)
             for name, spec in table.items()
         )
-        return tuple(c for c in built if c is not None)
+
+    def channel_or_broken(self, name: str, value: Any, path: str, tenant: str | None) -> Channel:
+        """The channel; or, when it is wrong, a channel that carries the problem.
+
+        One broken channel (an unset ``${VAR}``, a typo) must not stop sends to the
+        others, nor silently drop what it should receive: it keeps its routing (what can
+        be read of ``events`` and ``min_severity``) and every delivery routed to it is
+        recorded as failed with the problem, ready for ``notify retry`` once it is fixed.
+        """
+        try:
+            return self.channel(name, value, path, tenant)
+        except ConfigError as exc:
+            if self.problems is not None:
+                self.problems.append(exc)
+            table = value if isinstance(value, Mapping) else {}
+            kw: dict[str, Any] = {}
+            for key, read in (("events", self.strings), ("min_severity", self.severity)):
+                if key in table:
+                    with contextlib.suppress(ConfigError):  # the defaults route it then
+                        kw[key] = read(table[key], f"{path}.{key}")
+            provider = table.get("provider")
+            return Channel(
+                name=name,
+                provider=provider if isinstance(provider, str) else "?",
+                tenant=tenant,
+                problem=str(exc),
+                **kw,
+            )
 
     def channel(self, name: str, value: Any, path: str, tenant: str | None) -> Channel:
         if not _CHANNEL_NAME.match(name):

@@ -25,8 +25,8 @@ _MIN_SECRET = 6
 def mask_value(secret: str) -> str:
     """The shown form of one secret: never the whole of it, a short tail when long."""
     if len(secret) >= 20:
-        return "****" + secret[-4:]
-    return "****"
+        return MASK + secret[-4:]
+    return MASK
 
 
 @functools.lru_cache(maxsize=4096)
@@ -61,6 +61,37 @@ def url_secrets(url: str) -> tuple[str, ...]:
         if (len(segment) >= 16 and has_digit and has_alpha) or len(segment) >= 32:
             found.append(segment)
     return tuple(found)
+
+
+MASK = "****"
+
+
+def masked_url(url: str, keep: str | re.Pattern[str] = r"\Z.") -> str:
+    """A URL as an error may show it when the URL is not understood (so not trusted).
+
+    Keeps the scheme, host and port, and the path segments that fully match ``keep``
+    (a provider's known words and ids); masks every other segment, the query, the
+    fragment and any credentials. Control characters are dropped so the error stays
+    one line. Use it in ``InvalidTarget`` messages about a URL of the wrong shape.
+    """
+    pattern = re.compile(keep) if isinstance(keep, str) else keep
+    printable = "".join(c for c in url if c.isprintable()).strip()
+    try:
+        parts = urlsplit(printable)
+        host = parts.hostname
+        port = parts.port
+    except ValueError:
+        return MASK
+    if not parts.scheme or not host:
+        return MASK
+    host += f":{port}" if port is not None else ""
+    segments = [s if not s or pattern.fullmatch(s) else MASK for s in parts.path.split("/")]
+    shown = f"{parts.scheme}://{host}{'/'.join(segments)}"
+    if parts.query:
+        shown += "?" + MASK
+    if parts.fragment:
+        shown += "#" + MASK
+    return shown
 
 
 def _replacer(match: re.Match[str]) -> str:

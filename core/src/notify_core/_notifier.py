@@ -1,89 +1,63 @@
-"""The library API: ``Notifier``, the one object callers and the CLI talk to."""
+"""``Notifier``: the one object callers and the CLI talk to, a thin façade over the pipeline.
+
+A message goes through routing (:mod:`._routing`), acceptance (:mod:`._acceptance`), the
+outbox (:mod:`._outbox`, rows written to the store before any send) and dispatch
+(:mod:`._dispatch`); ``notify worker`` is :mod:`._worker`; the blocking API runs on
+:mod:`._blocking`. The notifier owns their lifetimes and wires them together.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import fnmatch
 import json
-import logging
 import os
 import secrets
 import socket
-import threading
-import time
-import weakref
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ._acceptance import Acceptance, switch_reason
+from ._blocking import Bridge
 from ._channel import Channel
-from ._config import DB_ENV, DEFAULT_DB, Config, find_config, load_config
-from ._convert import message_from_json, message_to_json
-from ._dispatch import DeliveryResult, Dispatcher, Job, attempt_cap, payload_record
-from ._errors import ConfigError, InvalidTarget, NotifyError
-from ._masking import Masker
+from ._clock import SYSTEM_CLOCK, Clock
+from ._config import DB_ENV, DEFAULT_DB, NO_CONFIG, Config, find_config, load_config
+from ._dispatch import Dispatcher, attempt_cap
+from ._errors import ConfigError, NotifyError
+from ._health import Health
+from ._http import REROUTE_ENV, parse_reroute
+from ._limits import Limiter, LocalLimiter
 from ._models import Message, Severity
+from ._outbox import Outbox, payload_record
 from ._plugins import Providers
-from ._provider import Target
-from ._reroute import REROUTE_ENV, parse_reroute
-from ._store import DeliveryRow, NewDelivery, Store, new_id
+from ._results import DeliveryResult, PlannedDelivery, SendResult
+from ._routing import Router, for_tenant
+from ._store import Store, open_store
+from ._targets import Targets
 from ._template import default_message
+from ._worker import Worker, admit
+from ._writer import BatchWriter
 
 if TYPE_CHECKING:
     import httpx
 
-    from ._clients import Clients
-
-ADHOC_PREFIX = "adhoc:"
-log = logging.getLogger("notify")
-T = TypeVar("T")
+    from ._http import Clients
 
 
 @attrs.frozen
-class SendResult:
-    """What became of one message: a result per channel it was routed to."""
+class _Runtime:
+    """What sending needs on one event loop: clients, limiter, writer, dispatcher."""
 
-    message_id: str
-    deliveries: tuple[DeliveryResult, ...]
+    loop: asyncio.AbstractEventLoop
+    clients: Clients
+    dispatcher: Dispatcher
 
-    @property
-    def ok(self) -> bool:
-        """True when every delivery was delivered (or deliberately skipped)."""
-        return bool(self.deliveries) and all(d.ok for d in self.deliveries)
-
-    def by_status(self, status: str) -> list[DeliveryResult]:
-        return [d for d in self.deliveries if d.status == status]
-
-
-@attrs.frozen
-class PlannedDelivery:
-    """What ``--dry-run`` shows: where a message would go and the masked payload."""
-
-    channel: str
-    tenant: str | None
-    provider: str
-    target: str
-    payload: Mapping[str, Any]
-    skip: str | None = None
-
-
-@attrs.frozen
-class _Prepared:
-    channel: Channel
-    target: Target
-    masker: Masker
-    display: str
-
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def _falsy(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("0", "false", "no", "off")
+    async def aclose(self) -> None:
+        await self.clients.aclose()
+        await self.dispatcher.providers.close_transports()
+        await self.dispatcher.limiter.aclose()
 
 
 class Notifier:
@@ -107,11 +81,15 @@ class Notifier:
         wait: float | None = None,
         concurrency: int | None = None,
         env: Mapping[str, str] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.env = os.environ if env is None else env
+        self.clock = clock or SYSTEM_CLOCK
         self.providers = providers or Providers.discover(self.env)
         base = config or Config()
         self.config = attrs.evolve(base, channels=(*base.channels, *channels))
+        self.router = Router(self.config)
+        self.targets = Targets(self.providers, self.config.source)
         self.db_path = str(db or self.env.get(DB_ENV) or self._config_db() or DEFAULT_DB)
         self.wait = self.config.wait if wait is None else wait
         self.concurrency = concurrency or self.config.concurrency
@@ -121,10 +99,11 @@ class Notifier:
             dict(reroute) if reroute is not None else parse_reroute(self.env.get(REROUTE_ENV))
         )
         self._store: Store | None = None
-        self._prepared: dict[str, _Prepared] = {}
+        self._acceptance: Acceptance | None = None
+        self._outbox: Outbox | None = None
+        self._health: Health | None = None
         self._runtime_: _Runtime | None = None
-        self._loop_thread: _LoopThread | None = None
-        self._loop_lock = threading.Lock()
+        self._bridge = Bridge(self)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
     @classmethod
@@ -133,9 +112,7 @@ class Notifier:
         env = kwargs.get("env")
         found = find_config(path, env)
         if found is None:
-            raise ConfigError(
-                "no configuration: pass --config, set NOTIFY_CONFIG, or create ./notify.toml"
-            )
+            raise ConfigError(NO_CONFIG)
         providers = kwargs.pop("providers", None) or Providers.discover(env)
         return cls(config=load_config(found, providers, env), providers=providers, **kwargs)
 
@@ -144,13 +121,35 @@ class Notifier:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = Store(self.db_path)
+            self._store = open_store(self.db_path, clock=self.clock)
         return self._store
+
+    @property
+    def acceptance(self) -> Acceptance:
+        if self._acceptance is None:
+            self._acceptance = Acceptance(lambda: self.store, self.env, self.clock)
+        return self._acceptance
+
+    @property
+    def outbox(self) -> Outbox:
+        if self._outbox is None:
+            self._outbox = Outbox(
+                self.providers, self.router, self.targets, self.acceptance, self.clock
+            )
+        return self._outbox
+
+    @property
+    def health(self) -> Health:
+        if self._health is None:
+            self._health = Health(
+                self.store, clock=self.clock, auto_disable_after=self.config.auto_disable_after
+            )
+        return self._health
 
     def _config_db(self) -> str | None:
         """``[notify].db``, relative to the configuration file's folder, not the shell's."""
         db = self.config.db
-        if db and db != ":memory:" and os.path.exists(self.config.source):
+        if db and db != ":memory:" and "://" not in db and os.path.exists(self.config.source):
             return os.path.join(os.path.dirname(os.path.abspath(self.config.source)), db)
         return db
 
@@ -164,12 +163,27 @@ class Notifier:
         longest = max((c.timeout for c in self.config.all_channels()), default=10.0)
         return max(self.config.lease, attempt_cap(longest) + 1)
 
-    def _clients(self) -> Clients:
-        from ._clients import Clients
+    def _limiter(self) -> Limiter:
+        return LocalLimiter(self.clock)
 
-        return Clients(
-            transport=self._transport, concurrency=self.concurrency, reroute=self._reroute
+    def _dispatcher(self, concurrency: int | None = None) -> tuple[Clients, Dispatcher]:
+        from ._http import Clients
+
+        concurrency = concurrency or self.concurrency
+        clients = Clients(transport=self._transport, concurrency=concurrency, reroute=self._reroute)
+        dispatcher = Dispatcher(
+            self.store,
+            self.providers,
+            clients,
+            owner=self.owner,
+            clock=self.clock,
+            limiter=self._limiter(),
+            health=self.health,
+            writer=BatchWriter(self.store),
+            concurrency=concurrency,
+            lease=self.lease,
         )
+        return clients, dispatcher
 
     def _runtime(self) -> _Runtime:
         """Clients and dispatcher for the running event loop, kept between sends.
@@ -180,62 +194,30 @@ class Notifier:
         loop = asyncio.get_running_loop()
         runtime = self._runtime_
         if runtime is None or runtime.loop is not loop:
-            clients = self._clients()
-            runtime = self._runtime_ = _Runtime(loop, clients, self._dispatcher(clients))
-            if self._loop_thread is not None and self._loop_thread.loop is loop:
-                self._loop_thread.closers.append(clients.aclose)
+            clients, dispatcher = self._dispatcher()
+            runtime = self._runtime_ = _Runtime(loop, clients, dispatcher)
+            if self._bridge.owns(loop):
+                self._bridge.on_close(runtime.aclose)
         return runtime
-
-    def _dispatcher(self, clients: Clients, concurrency: int | None = None) -> Dispatcher:
-        return Dispatcher(
-            self.store,
-            self.providers,
-            clients,
-            owner=self.owner,
-            concurrency=concurrency or self.concurrency,
-            lease=self.lease,
-            auto_disable_after=self.config.auto_disable_after,
-        )
 
     def close(self) -> None:
         """Close clients, the private loop of the blocking API, and the store."""
-        if self._loop_thread is not None:
-            self._loop_thread.shutdown()
-            self._loop_thread = None
-        self._runtime_ = None
+        self._bridge.shutdown()
+        runtime, self._runtime_ = self._runtime_, None
+        if runtime is not None:
+            runtime.dispatcher.writer.close()
         if self._store is not None:
             self._store.close()
             self._store = None
+            self._health = None
 
     async def aclose(self) -> None:
-        await self._close_runtime()
-        self.close()
-
-    async def _close_runtime(self) -> None:
-        runtime, self._runtime_ = self._runtime_, None
+        runtime = self._runtime_
         if runtime is not None and runtime.loop is asyncio.get_running_loop():
-            await runtime.clients.aclose()
-
-    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
-        """Run a coroutine for the blocking API on this notifier's private loop."""
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            pass
-        else:
-            coro.close()
-            raise RuntimeError(
-                "Notifier.send/emit/retry cannot run inside an event loop; "
-                "await asend/aemit/aretry instead"
-            )
-        with self._loop_lock:  # threads sharing a notifier share its one loop
-            if self._loop_thread is None:
-                self._loop_thread = _LoopThread()
-                # a notifier dropped without close() still closes its connections, at the
-                # latest when the interpreter exits (no "unclosed client session" noise)
-                weakref.finalize(self, self._loop_thread.shutdown)
-            loop_thread = self._loop_thread
-        return loop_thread.run(coro)
+            self._runtime_ = None
+            await runtime.aclose()
+            runtime.dispatcher.writer.close()
+        self.close()
 
     def __enter__(self) -> Notifier:
         return self
@@ -255,90 +237,20 @@ class Notifier:
 
     def channels(self, tenant: str | None = None) -> list[Channel]:
         """The channels a tenant's messages may go to: its own, else the root ones."""
-        if tenant and self.config.tenants.get(tenant):
-            return list(self.config.tenants[tenant])
-        return list(self.config.channels)
+        return self.router.channels(tenant)
 
     def channel(self, name: str, tenant: str | None = None) -> Channel:
-        for channel in self.channels(tenant):
-            if channel.name == name:
-                return channel
-        if tenant:
-            for channel in self.config.channels:
-                if channel.name == name:
-                    return channel
-        known = ", ".join(c.name for c in self.channels(tenant)) or "none"
-        raise ConfigError(f"unknown channel {name!r} (configured: {known})")
+        return self.router.channel(name, tenant)
 
     def route(
         self, message: Message, to: Sequence[str | Channel] | None = None, tenant: str | None = None
     ) -> list[Channel]:
         """Explicit ``to`` wins; otherwise channels whose events and severity floor match."""
-        if to:
-            return [c if isinstance(c, Channel) else self.channel(c, tenant) for c in to]
-        return [
-            c
-            for c in self.channels(tenant)
-            if message.severity >= c.min_severity
-            and any(fnmatch.fnmatchcase(message.event, p) for p in c.events)
-        ]
+        return self.router.route(message, to, tenant)
 
-    def prepare(self, channel: Channel) -> _Prepared:
-        """Validate a channel's destination once and remember its secrets."""
-        prepared = self._prepared.get(channel.key)
-        if prepared is None or prepared.channel != channel:
-            try:
-                target = self.providers.validate(channel)
-            except InvalidTarget as exc:
-                where = f"tenants.{channel.tenant}.channels" if channel.tenant else "channels"
-                if channel.adhoc:
-                    raise
-                raise ConfigError(
-                    str(exc), source=self.config.source, path=f"{where}.{channel.name}.{exc.key}"
-                ) from None
-            prepared = _Prepared(
-                channel,
-                target,
-                self.providers.masker(channel, target),
-                self.providers.display(channel, target),
-            )
-            self._prepared[channel.key] = prepared
-        return prepared
-
-    def skip_reason(self, channel: Channel) -> str | None:
-        """Why a delivery to ``channel`` is not attempted (a kill switch), or None."""
-        return self._switch_reason(channel) or self.store.off_reason(channel.key)
-
-    def _switch_reason(self, channel: Channel) -> str | None:
-        """Kill switches set in the environment or the configuration."""
-        if _truthy(self.env.get("NOTIFY_DISABLED")):
-            return "NOTIFY_DISABLED is set"
-        switch = f"NOTIFY_{channel.provider.upper().replace('-', '_')}_ENABLED"
-        if _falsy(self.env.get(switch)):
-            return f"{switch}={self.env[switch]}"
-        if not channel.enabled:
-            return "disabled in configuration (enabled = false)"
-        return None
-
-    def accept_reason(
-        self, channel: Channel, message: Message, tenant: str | None, now: float
-    ) -> str | None:
-        """Why a new delivery is recorded as skipped: kill switch, silence or cooldown."""
-        reason = self.skip_reason(channel)
-        if reason:
-            return reason
-        for silence in self.store.active_silences(now):
-            if silence.matches(message.event, channel.name, tenant):
-                why = f": {silence.reason}" if silence.reason else ""
-                until = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(silence.until))
-                return f"silenced by {silence.id} until {until}{why}"
-        if channel.cooldown:
-            repeat = self.store.repeat_of(
-                channel.name, tenant, message.effective_dedup_key(), now - channel.cooldown
-            )
-            if repeat:
-                return f"cooldown: repeats delivery {repeat} within {channel.cooldown:g}s"
-        return None
+    def describe(self, channel: Channel) -> str:
+        """The channel's destination, masked; raises :class:`ConfigError` when it is invalid."""
+        return self.targets.prepare(channel).display
 
     def message_for(
         self, event: str, data: Mapping[str, Any], severity: Severity | str | None = None
@@ -361,8 +273,10 @@ class Notifier:
         """The dry run: route, validate and build, without storing or sending anything."""
         planned = []
         for channel in self.route(message, to, tenant):
-            prepared = self.prepare(channel)
-            payload = self.providers.build(_for_tenant(channel, tenant), message, "dry-run")
+            prepared = self.targets.prepare(channel)
+            payload = self.providers.build(
+                for_tenant(channel, tenant), message, "dry-run", prepared.target
+            )
             planned.append(
                 PlannedDelivery(
                     channel=channel.name,
@@ -370,16 +284,16 @@ class Notifier:
                     provider=channel.provider,
                     target=prepared.display,
                     payload=json.loads(payload_record(payload, prepared.masker)),
-                    skip=self._env_skip(channel),
+                    skip=self._foreseen_skip(channel),
                 )
             )
         return planned
 
-    def _env_skip(self, channel: Channel) -> str | None:
+    def _foreseen_skip(self, channel: Channel) -> str | None:
         """The skip a dry run can foresee without creating a store that does not exist."""
         if self._store is None and not os.path.exists(self.db_path):
-            return self._switch_reason(channel)
-        return self.skip_reason(channel)
+            return switch_reason(channel, self.env)
+        return self.acceptance.off_reason(channel)
 
     async def asend(
         self,
@@ -391,75 +305,20 @@ class Notifier:
     ) -> SendResult:
         """Store one delivery per routed channel, then deliver and wait (bounded)."""
         wait = self.wait if wait is None else wait
-        message_id = new_id()
         channels = self.route(message, to, tenant)
-        prepared = [self.prepare(c) for c in channels]  # every target valid, or nothing stored
-        rows: list[NewDelivery] = []
-        jobs: list[Job] = []
-        results: list[DeliveryResult] = []
-        message_json = message_to_json(message)
-        now = time.time()
-        for prep in prepared:
-            channel = prep.channel
-            delivery_id = new_id()
-            row_tenant = tenant if not channel.adhoc else None
-            payload = self.providers.build(_for_tenant(channel, row_tenant), message, delivery_id)
-            skip = self.accept_reason(channel, message, row_tenant, now)
-            status = "skipped" if skip else ("sending" if wait > 0 else "pending")
-            rows.append(
-                NewDelivery(
-                    id=delivery_id,
-                    message_id=message_id,
-                    event=message.event,
-                    severity=message.severity.value,
-                    tenant=row_tenant,
-                    channel=channel.name,
-                    provider=channel.provider,
-                    target=prep.display,
-                    message=prep.masker.text(message_json),
-                    payload=payload_record(payload, prep.masker),
-                    status=status,
-                    dedup_key=message.effective_dedup_key(),
-                    last_error=skip,
-                )
-            )
-            if skip:
-                results.append(
-                    DeliveryResult(
-                        id=delivery_id,
-                        channel=channel.name,
-                        tenant=channel.tenant,
-                        provider=channel.provider,
-                        status="skipped",
-                        reason=skip,
-                    )
-                )
-            elif wait > 0:
-                jobs.append(self._job(delivery_id, prep, message, payload, 0))
-            else:
-                results.append(
-                    DeliveryResult(
-                        id=delivery_id,
-                        channel=channel.name,
-                        tenant=channel.tenant,
-                        provider=channel.provider,
-                        status="pending",
-                        reason="queued",
-                    )
-                )
+        accepted = self.outbox.accept(message, channels, tenant=tenant, send_now=wait > 0)
+        dispatcher = self._runtime().dispatcher
         # concurrent sends share one commit; each still waits for its own before sending
-        await self._runtime().dispatcher.writer.call(
-            self.store.add, rows, owner=self.owner, lease=self.lease + wait
+        await dispatcher.writer.call(
+            self.store.add, accepted.rows, owner=self.owner, lease=self.lease + wait
         )
-        if len(jobs) == 1:  # the common case: no task and no gather for one channel
-            results.append(
-                await self._runtime().dispatcher.run_one(jobs[0], deadline=time.time() + wait)
-            )
-        elif jobs:
-            results += await self._runtime().dispatcher.run(jobs, deadline=time.time() + wait)
-        order = {r.id: i for i, r in enumerate(rows)}
-        results.sort(key=lambda r: order[r.id])
-        return SendResult(message_id=message_id, deliveries=tuple(results))
+        results = list(accepted.results)
+        deadline = self.clock.time() + wait
+        if len(accepted.jobs) == 1:  # the common case: no task and no gather for one channel
+            results.append(await dispatcher.run_one(accepted.jobs[0], deadline=deadline))
+        elif accepted.jobs:
+            results += await dispatcher.run(accepted.jobs, deadline=deadline)
+        return SendResult(message_id=accepted.message_id, deliveries=accepted.ordered(results))
 
     def send(
         self,
@@ -470,7 +329,7 @@ class Notifier:
         wait: float | None = None,
     ) -> SendResult:
         """Blocking twin of :meth:`asend` (not from inside a running event loop)."""
-        return self._run(self.asend(message, to, tenant=tenant, wait=wait))
+        return self._bridge.run(self.asend(message, to, tenant=tenant, wait=wait))
 
     async def aemit(
         self,
@@ -497,25 +356,8 @@ class Notifier:
         wait: float | None = None,
     ) -> SendResult:
         """Blocking twin of :meth:`aemit`."""
-        return self._run(
+        return self._bridge.run(
             self.aemit(event, data, tenant=tenant, severity=severity, to=to, wait=wait)
-        )
-
-    def _job(
-        self, delivery_id: str, prep: _Prepared, message: Message, payload: Any, attempts: int
-    ) -> Job:
-        channel = prep.channel
-        spec = self.providers.spec(channel.provider)
-        return Job(
-            id=delivery_id,
-            channel=channel,
-            target=prep.target,
-            message=message,
-            payload=payload,
-            masker=prep.masker,
-            rate=channel.rate or spec.default_rate,
-            retry=channel.retry or spec.default_retry,
-            attempts=attempts,
         )
 
     async def aretry(
@@ -527,70 +369,25 @@ class Notifier:
         channel's *current* configuration, so a fixed URL takes effect.
         """
         wait = self.wait if wait is None else wait
+        dispatcher = self._runtime().dispatcher
         self.store.requeue(ids)
         rows = self.store.claim_ids(self.owner, ids, lease=self.lease + wait)
-        jobs: list[Job] = []
+        jobs = []
         results: list[DeliveryResult] = []
         for row in rows:
-            job = self.admit(row)
+            job = await admit(row, self.outbox, self.acceptance, dispatcher)
             if isinstance(job, DeliveryResult):
                 results.append(job)
             else:
                 job.budget_from = row.attempts
                 jobs.append(job)
         if jobs:
-            results += await self._runtime().dispatcher.run(jobs, deadline=time.time() + wait)
+            results += await dispatcher.run(jobs, deadline=self.clock.time() + wait)
         return results
 
     def retry(self, ids: Sequence[str], *, wait: float | None = None) -> list[DeliveryResult]:
         """Blocking twin of :meth:`aretry`."""
-        return self._run(self.aretry(ids, wait=wait))
-
-    # -- the worker -----------------------------------------------------------------
-
-    def admit(self, row: DeliveryRow) -> Job | DeliveryResult:
-        """A claimed delivery as a job, or its end (failed or skipped) if it cannot go.
-
-        Kill switches and manual or automatic disables are checked again here, when it is
-        about to be sent (a worker, a retry); silences and cooldowns were decided when it
-        was accepted.
-        """
-        job = self.job_for(row)
-        status, reason = ("failed", job) if isinstance(job, str) else ("skipped", None)
-        if not isinstance(job, str):
-            reason = self.skip_reason(job.channel)
-            if reason is None:
-                return job
-        assert reason is not None
-        self.store.finish_without_attempt(row.id, status=status, reason=reason)
-        return DeliveryResult(
-            id=row.id,
-            channel=row.channel,
-            tenant=row.tenant,
-            provider=row.provider,
-            status=status,  # type: ignore[arg-type]
-            attempts=row.attempts,
-            reason=reason,
-        )
-
-    def job_for(self, row: DeliveryRow) -> Job | str:
-        """Rebuild a stored delivery as a job, or say why it cannot be attempted."""
-        if row.channel.startswith(ADHOC_PREFIX):
-            return (
-                "ad hoc --url targets are secret and not stored; only the process "
-                "that sent it could retry it"
-            )
-        try:
-            channel = self.channel(row.channel, row.tenant)
-        except NotifyError:
-            return f"channel {row.channel_key!r} is no longer configured"
-        try:
-            prep = self.prepare(channel)
-            message = message_from_json(row.message)
-            payload = self.providers.build(_for_tenant(channel, row.tenant), message, row.id)
-        except NotifyError as exc:
-            return str(exc)
-        return self._job(row.id, prep, message, payload, row.attempts)
+        return self._bridge.run(self.aretry(ids, wait=wait))
 
     async def run_worker(
         self,
@@ -608,139 +405,14 @@ class Notifier:
         On stop, in-flight attempts get ``grace`` seconds to finish; the rest are
         cancelled and their leases given back, so nothing is lost or left ``sending``.
         """
-        stop = stop or asyncio.Event()
         concurrency = concurrency or self.concurrency
-        clients = self._clients()
-        dispatcher = self._dispatcher(clients, concurrency)
-        tasks: set[asyncio.Task[DeliveryResult]] = set()
-        totals: dict[str, int] = {"delivered": 0, "failed": 0, "pending": 0, "skipped": 0}
-
-        def collect(task: asyncio.Task[DeliveryResult]) -> None:
-            tasks.discard(task)
-            if on_flight is not None:
-                on_flight(len(tasks))
-            if task.cancelled():
-                return
-            error = task.exception()
-            if error is not None:
-                # the delivery stays leased and comes back when the lease ends; say why
-                totals["errors"] = totals.get("errors", 0) + 1
-                log.warning(
-                    "delivery %s: %s: %s (it will be retried when its lease ends)",
-                    task.get_name(),
-                    type(error).__name__,
-                    error,
-                )
-                return
-            result = task.result()
-            totals[result.status] = totals.get(result.status, 0) + 1
-            if on_result is not None:
-                on_result(result)
-
-        stopper = asyncio.create_task(stop.wait())
+        clients, dispatcher = self._dispatcher(concurrency)
+        worker = Worker(
+            dispatcher, self.outbox, self.acceptance, lease=self.lease, concurrency=concurrency
+        )
+        worker.on_result, worker.on_flight = on_result, on_flight
         try:
-            while not stop.is_set():
-                free = concurrency * 2 - len(tasks)
-                rows = (
-                    self.store.claim(self.owner, limit=free, lease=self.lease) if free > 0 else []
-                )
-                for row in rows:
-                    job = self.admit(row)
-                    if isinstance(job, DeliveryResult):
-                        totals[job.status] += 1
-                        if on_result is not None:
-                            on_result(job)
-                        continue
-                    task = asyncio.create_task(dispatcher.run_one(job, deadline=0.0), name=job.id)
-                    tasks.add(task)
-                    task.add_done_callback(collect)
-                if rows and on_flight is not None:
-                    on_flight(len(tasks))
-                if once and not rows and not tasks:
-                    break
-                if rows and free > 0:
-                    continue
-                waiters: set[asyncio.Future[Any]] = {stopper, *tasks}
-                await asyncio.wait(waiters, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
+            return await worker.run(stop or asyncio.Event(), once=once, grace=grace, poll=poll)
         finally:
-            stopper.cancel()
-            if tasks:
-                _, still = await asyncio.wait(set(tasks), timeout=grace)
-                for task in still:
-                    task.cancel()
-                if still:
-                    await asyncio.wait(still)
-            await clients.aclose()
-        return totals
-
-
-@attrs.frozen
-class _Runtime:
-    loop: asyncio.AbstractEventLoop
-    clients: Clients
-    dispatcher: Dispatcher
-
-
-class _LoopThread:
-    """An event loop in a daemon thread: the engine of the blocking API.
-
-    One loop for the notifier's life (instead of ``asyncio.run`` per call) keeps HTTP
-    connections alive between blocking sends, the way a training loop calls them.
-    """
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="notify", daemon=True)
-        self.thread.start()
-        #: async cleanups (the runtime's HTTP clients) run on this loop before it stops
-        self.closers: list[Callable[[], Coroutine[Any, Any, None]]] = []
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
-        try:
-            return future.result()
-        except BaseException:
-            # Ctrl-C while waiting: cancel, so in-flight deliveries hand their leases back
-            future.cancel()
-            concurrent.futures.wait([future], timeout=5)
-            raise
-
-    def shutdown(self) -> None:
-        """Close what runs on the loop, then the loop; safe to call twice (and at exit)."""
-        if self.loop.is_closed():
-            return
-        closers, self.closers = self.closers, []
-        for close in closers:
-            future = asyncio.run_coroutine_threadsafe(close(), self.loop)
-            concurrent.futures.wait([future], timeout=5)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=5)
-        self.loop.close()
-
-
-def _for_tenant(channel: Channel, tenant: str | None) -> Channel:
-    """The channel as a payload builder should see it when a tenant falls back to root.
-
-    The delivery belongs to the tenant (its envelope, its Slack context line); health,
-    buckets and the log keep the root channel's own key.
-    """
-    if tenant is None or channel.tenant == tenant:
-        return channel
-    return attrs.evolve(channel, tenant=tenant)
-
-
-def adhoc_channel(
-    url: str,
-    provider: str,
-    settings: Mapping[str, Any] | None = None,
-    options: Mapping[str, Any] | None = None,
-) -> Channel:
-    """A channel for ``notify send --url``: not stored in any configuration."""
-    return Channel(
-        name=f"{ADHOC_PREFIX}{provider}",
-        provider=provider,
-        url=url,
-        settings=dict(settings or {}),
-        options=dict(options or {}),
-        adhoc=True,
-    )
+            await _Runtime(asyncio.get_running_loop(), clients, dispatcher).aclose()
+            dispatcher.writer.close()

@@ -14,7 +14,7 @@ import pluggy
 from . import hookspecs
 from ._channel import Channel
 from ._errors import InvalidTarget, NotifyError, PayloadError, UnknownProvider
-from ._http import CorePlugin
+from ._http import CorePlugin, generic_outcome
 from ._masking import Masker, is_secret_key, url_secrets
 from ._models import Message
 from ._provider import Outcome, Payload, ProviderSpec, SendContext, Target
@@ -45,8 +45,11 @@ def blocked_plugins(env: Mapping[str, str] | None = None) -> frozenset[str]:
 class Providers:
     """The plugin manager plus what the plugins declared, with typed calls into them."""
 
-    def __init__(self, pm: pluggy.PluginManager | None = None) -> None:
+    def __init__(self, pm: pluggy.PluginManager | None = None, *, forgiving: bool = True) -> None:
         self.pm = pm or pluggy.PluginManager(hookspecs.PROJECT)
+        #: mend a plugin's mistakes in reading answers (see :meth:`classify`); the
+        #: contract kit turns it off so that the mistakes show
+        self.forgiving = forgiving
         self.pm.add_hookspecs(hookspecs)
         self._origins: dict[int, tuple[str, str, str]] = {}
         self._specs: dict[str, InstalledProvider] | None = None
@@ -54,6 +57,8 @@ class Providers:
         self._callers: dict[tuple[str, str], pluggy.HookCaller] = {}
         self._core = CorePlugin(self.classify)
         self.pm.register(self._core, name="notify_core.builtin")
+        #: entry points skipped because ``NOTIFY_BLOCK_PLUGINS`` names them
+        self.blocked: dict[str, str] = {}
 
     @classmethod
     def discover(cls, env: Mapping[str, str] | None = None) -> Providers:
@@ -62,6 +67,7 @@ class Providers:
         blocked = blocked_plugins(env)
         for ep in entry_points(group=ENTRY_POINT_GROUP):
             if ep.name in blocked:
+                providers.blocked[ep.name] = ep.value
                 continue
             providers._load(ep)
         return providers
@@ -126,10 +132,24 @@ class Providers:
         return caller
 
     def classify(self, channel: Channel, response: httpx.Response) -> Outcome:
-        """What the provider makes of an HTTP answer (the core's reading by default)."""
-        outcome: Outcome = self._hook("classify_response", channel.provider)(
-            channel=channel, response=response
-        )
+        """What the provider makes of an HTTP answer (the core's reading by default).
+
+        A plugin that cannot read an answer (it raised) gets the core's generic reading
+        of the status, so an HTML 429 from a proxy is retried, not lost; and whatever a
+        plugin says, a 429 is never a permanent failure.
+        """
+        hook = self._hook("classify_response", channel.provider)
+        if not self.forgiving:
+            strict: Outcome = hook(channel=channel, response=response)
+            return strict
+        try:
+            outcome: Outcome = hook(channel=channel, response=response)
+        except Exception as exc:
+            generic = generic_outcome(response)
+            why = f"{channel.provider} could not read the answer: {type(exc).__name__}: {exc}"
+            return attrs.evolve(generic, reason=f"{generic.reason} ({why})")
+        if response.status_code == 429 and outcome.status == "failed":
+            outcome = attrs.evolve(outcome, status="retry", disables=False)
         return outcome
 
     def spec(self, name: str) -> ProviderSpec:
@@ -139,13 +159,20 @@ class Providers:
             raise UnknownProvider(self._unknown_message(name)) from None
 
     def _unknown_message(self, name: str) -> str:
+        """What to do about a provider that is not there: unblock, fix a typo, or install."""
+        if name in self.blocked:
+            return (
+                f"provider {name!r} is installed but blocked by {BLOCK_ENV}; "
+                f"remove {name!r} from {BLOCK_ENV} to use it"
+            )
         names = list(self.installed)
-        close = difflib.get_close_matches(name, names, n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
         have = ", ".join(names) or "none"
+        close = difflib.get_close_matches(name, names, n=1)
+        if close:
+            return f"unknown provider {name!r}: did you mean {close[0]!r}? (installed: {have})"
         return (
-            f"unknown provider {name!r} ({hint}installed: {have}); "
-            f"install it with `pip install notify-{name}`"
+            f"unknown provider {name!r} (installed: {have}); "
+            f"if it is a plugin, install it, e.g. `pip install notify-{name}`"
         )
 
     def infer(self, url: str) -> str:
@@ -174,12 +201,17 @@ class Providers:
         return target
 
     def masker(self, channel: Channel, target: Target) -> Masker:
-        """Every secret of a channel: the plugin's word, declared keys, and URL heuristics."""
+        """Every secret of a channel: the plugin's word, declared keys, and URL heuristics.
+
+        The heuristics guess; values the plugin declared public (``Target.public``: a
+        topic name, a chat id) are never taken for secrets.
+        """
         spec = self.installed.get(channel.provider)
         secrets: list[str] = list(target.secrets)
+        public = set(target.public)
         for url in (channel.url, target.url):
             if url:
-                secrets.extend(url_secrets(url))
+                secrets.extend(s for s in url_secrets(url) if s not in public)
         keys = spec.spec.secret_keys if spec else ()
         for key in keys:
             value = channel.options.get(key)
@@ -188,19 +220,28 @@ class Providers:
         secrets.extend(_secret_settings(channel.settings))
         return Masker(secrets)
 
-    def display(self, channel: Channel, target: Target) -> str:
+    def display(self, channel: Channel, target: Target, masker: Masker | None = None) -> str:
+        """The masked destination people see: the plugin's own, or its URL masked."""
         if target.display:
             return target.display
-        return self.masker(channel, target).text(target.url)
+        return (masker or self.masker(channel, target)).text(target.url)
 
-    def build(self, channel: Channel, message: Message, delivery_id: str) -> Payload:
-        """The provider's payload, or the message's raw override for this provider."""
+    def build(
+        self, channel: Channel, message: Message, delivery_id: str, target: Target | None = None
+    ) -> Payload:
+        """The provider's payload, or the message's raw override for this provider.
+
+        ``target`` is the channel's validated target (validated here when not given):
+        what ``validate_url`` parsed reaches ``build_payload`` through it.
+        """
         override = message.overrides.get(channel.provider)
         if override is not None:
             return Payload(body=override)
+        if target is None:
+            target = self.validate(channel)
         try:
             payload: Payload | None = self._hook("build_payload", channel.provider)(
-                channel=channel, message=message, delivery_id=delivery_id
+                channel=channel, message=message, delivery_id=delivery_id, target=target
             )
         except NotifyError:
             raise
@@ -233,6 +274,12 @@ class Providers:
         )
         outcome: Outcome = await awaitable
         return outcome
+
+    async def close_transports(self) -> None:
+        """Let plugins that keep connections of their own (SMTP) close them."""
+        for awaitable in self.pm.hook.close_transports():
+            if awaitable is not None:
+                await awaitable
 
 
 def _secret_settings(settings: Mapping[str, Any], key: str = "") -> Iterable[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 import attrs
@@ -16,6 +16,10 @@ import attrs
 from ._channel import Rate, RetryPolicy
 
 Capability = Literal["rich", "mentions", "threads", "resolve", "actions", "fields"]
+
+
+def _strings(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
 
 
 def _patterns(value: Any) -> tuple[re.Pattern[str], ...]:
@@ -53,16 +57,25 @@ class ProviderSpec:
 
 @attrs.frozen(kw_only=True)
 class Target:
-    """A validated destination: where to send, and which strings are secret.
+    """A validated destination: where to send, what is secret, and what the plugin parsed.
 
     ``secrets`` are exact substrings (a token path segment, a ``sig`` query value, a
-    routing key) that the core scrubs from everything it stores, logs or prints.
-    ``display`` is the masked form shown to humans.
+    routing key) that the core scrubs from everything it stores, logs or prints; the
+    core adds what its URL heuristics find, except values listed in ``public`` (a
+    self-hosted service's topic name that merely looks random). ``display`` is the
+    masked form shown to humans (the core masks ``url`` when it is empty).
+    ``destination`` names what one rate limit paces when that is not "this URL with
+    these credentials" (a chat on a bot token shared by several channels). ``state`` is
+    whatever ``validate_url`` parsed (typed settings, a channel id): the core hands the
+    target to ``build_payload``, so it need not parse again.
     """
 
     url: str = attrs.field(repr=False)
-    secrets: tuple[str, ...] = attrs.field(default=(), repr=False)
+    secrets: tuple[str, ...] = attrs.field(default=(), repr=False, converter=_strings)
     display: str = ""
+    public: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    destination: str | None = None
+    state: Any = attrs.field(default=None, eq=False, repr=False)
 
 
 @attrs.frozen(kw_only=True)

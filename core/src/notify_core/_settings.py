@@ -32,7 +32,10 @@ class SettingsReader:
             )
 
     def error(self, name: str, message: str) -> InvalidTarget:
-        """``<provider> settings.<name> <message>``, pointing at that key."""
+        """``<provider> settings.<name> <message>``, pointing at that key.
+
+        The one way to report a bad setting, nested ones too (``error("auth.type", …)``).
+        """
         return InvalidTarget(f"{self.provider} settings.{name} {message}", key=f"settings.{name}")
 
     def get(self, name: str, default: Any = None) -> Any:
@@ -57,6 +60,47 @@ class SettingsReader:
         try:
             return Severity.parse(self.settings.get(name, default))
         except ValueError as exc:
-            raise InvalidTarget(
-                f"{self.provider} settings.{name}: {exc}", key=f"settings.{name}"
-            ) from None
+            raise self.error(name, f"must be a severity: {exc}") from None
+
+    def integer(
+        self, name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
+    ) -> int:
+        """A whole number within ``[minimum, maximum]``."""
+        value = self.settings.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.error(name, "must be a whole number")
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            low = "" if minimum is None else f"at least {minimum}"
+            high = "" if maximum is None else f"at most {maximum}"
+            raise self.error(name, f"must be {' and '.join(p for p in (low, high) if p)}")
+        return value
+
+    def strings(self, name: str, default: Iterable[str] = ()) -> tuple[str, ...]:
+        """A list of non-empty strings (stripped); a lone string is refused, not split."""
+        value = self.settings.get(name, list(default))
+        if isinstance(value, str) or not isinstance(value, list | tuple):
+            raise self.error(name, "must be a list of strings")
+        items = []
+        for item in value:
+            if not isinstance(item, str) or not item.strip():
+                raise self.error(name, "must be a list of non-empty strings")
+            items.append(item.strip())
+        return tuple(items)
+
+    def choice(self, name: str, choices: Iterable[str], default: str | None = None) -> str | None:
+        """One of ``choices`` (compared as written), or ``default`` when absent."""
+        options = tuple(choices)
+        value = self.settings.get(name, default)
+        if value is None:
+            return None
+        if value not in options:
+            shown = str(value) if len(str(value)) <= 40 else str(value)[:39] + "…"
+            raise self.error(name, f"must be one of {', '.join(options)}, not {shown!r}")
+        return str(value)
+
+    def table(self, name: str) -> Mapping[str, Any]:
+        """A nested table (``settings.auth``), empty when absent."""
+        value = self.settings.get(name, {})
+        if not isinstance(value, Mapping):
+            raise self.error(name, "must be a table")
+        return value

@@ -26,6 +26,15 @@ SEVERITY_COLORS: dict[Severity, str] = {
 }
 
 
+#: How a message's incident state reads after the fact, for providers that show it.
+STATE_WORDS: dict[str, str] = {"acknowledge": "acknowledged", "resolve": "resolved"}
+
+
+def state_word(state: str) -> str:
+    """``"resolved"`` for a resolve, ``"acknowledged"`` for an acknowledge, ``""`` for a trigger."""
+    return STATE_WORDS.get(state, "")
+
+
 def truncate(text: str, limit: int, marker: str = MARKER) -> str:
     """``text`` cut to at most ``limit`` characters, ending with ``marker`` if cut."""
     if limit <= 0:

@@ -1,13 +1,16 @@
 """The hooks a provider plugin implements: the public API for third parties.
 
-A plugin is a module (or object) with functions marked ``@notify_core.hookimpl``,
-registered through the ``notify_core.providers`` entry-point group::
+A plugin is a module (or object) with functions marked ``@hookimpl`` (from
+:mod:`notify_core.plugin`, which holds everything a plugin imports), registered through
+the ``notify_core.providers`` entry-point group::
 
     [project.entry-points."notify_core.providers"]
     discord = "notify_discord"
 
-Every hook but :func:`register_providers` receives the :class:`~notify_core.Channel`
-being served. The core calls them only on the plugin that registered the channel's
+Every hook but :func:`register_providers` and :func:`close_transports` receives the
+:class:`~notify_core.plugin.Channel` being served; declare only the arguments you use
+(pluggy passes arguments by name, so a hook may take fewer than its spec lists). The
+core calls them only on the plugin that registered the channel's
 provider, then on its own fallbacks; the first non-``None`` answer wins (pluggy
 ``firstresult``). A plugin that registers several providers tells them apart by
 ``channel.provider``; returning ``None`` for a channel of your own provider asks for
@@ -22,8 +25,9 @@ when it is not plain HTTP (SMTP) or needs per-attempt work (request signing).
 
 Rules: never log or raise a secret in full; never sleep or retry (the core schedules
 retries); never do I/O in :func:`build_payload` (it backs ``--dry-run`` and golden
-tests). Raise :class:`~notify_core.InvalidTarget` or :class:`~notify_core.PayloadError`
-with a masked, one-line message for bad input.
+tests). Raise :class:`~notify_core.plugin.InvalidTarget` (a ``SettingsReader`` raises it
+for you, naming the key) or :class:`~notify_core.plugin.PayloadError` with a masked,
+one-line message for bad input.
 
 Versioning: :data:`HOOK_API_VERSION` grows by one for every incompatible change to
 these signatures or to the classes they exchange; new optional fields and new hooks
@@ -74,12 +78,16 @@ def validate_url(channel: Channel) -> Target | None:
 
 
 @hookspec(firstresult=True)
-def build_payload(channel: Channel, message: Message, delivery_id: str) -> Payload | None:
+def build_payload(
+    channel: Channel, message: Message, delivery_id: str, target: Target
+) -> Payload | None:
     """Turn a message into this service's request body. Pure: no I/O, no clock, no randomness.
 
     Enforce the service's limits here by trimming with a visible marker (``…``), never
     by producing something the service would reject. ``delivery_id`` is stable across
-    attempts; include it where the service shows or stores an id.
+    attempts; include it where the service shows or stores an id. ``target`` is what
+    :func:`validate_url` returned for this channel: read ``target.state`` instead of
+    parsing the settings again (like every hook, declare only the arguments you use).
     """
     raise AssertionError("hookspec")
 
@@ -108,6 +116,16 @@ def send(
     raise AssertionError("hookspec")
 
 
+@hookspec
+def close_transports() -> Awaitable[None] | None:
+    """Close connections the plugin keeps itself (an SMTP pool); return a coroutine, or None.
+
+    Called on the event loop that sent, when a notifier or worker closes. Plugins whose
+    ``send`` uses the core's HTTP client keep nothing and need not implement it.
+    """
+    raise AssertionError("hookspec")
+
+
 @hookspec(firstresult=True)
 def classify_response(channel: Channel, response: httpx.Response) -> Outcome | None:
     """Read the service's answer as delivered, retry (with ``retry_after``) or failed.
@@ -115,5 +133,10 @@ def classify_response(channel: Channel, response: httpx.Response) -> Outcome | N
     Keep the service's own reason (Slack's ``channel_not_found``, PagerDuty's
     ``errors``) in ``Outcome.reason``; set ``disables`` for answers that mean the
     destination is gone. Return ``None`` to use the core's generic reading.
+
+    Bodies are whatever reached us, proxies' HTML pages included: read JSON with
+    :func:`notify_core.plugin.read_json`, which never raises. If this hook raises
+    anyway, the core uses its generic reading of the status (a 429 or 5xx is retried)
+    and notes the exception in the reason; and whatever it returns, a 429 is retried.
     """
     raise AssertionError("hookspec")

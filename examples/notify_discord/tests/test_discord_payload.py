@@ -13,7 +13,8 @@ import notify_discord
 import pytest
 from notify_discord import _embed
 
-from notify_core import MARKER, Action, Channel, Field, Message, Payload, Severity
+from notify_core import Action, Channel, Field, Message, Severity
+from notify_core.plugin import MARKER, Payload
 from notify_core.testing import check_golden, providers_for
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -6,7 +6,8 @@ import json
 
 import notify_mattermost
 
-from notify_core import Message, Payload
+from notify_core import Message
+from notify_core.plugin import Payload
 from notify_core.testing import Answer, Example, ProviderContract
 
 pytest_plugins = ["notify_core.testing"]

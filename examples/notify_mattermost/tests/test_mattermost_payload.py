@@ -12,7 +12,8 @@ from typing import Any
 import notify_mattermost
 import pytest
 
-from notify_core import MARKER, Action, Channel, Field, Message, Payload, severity_color
+from notify_core import Action, Channel, Field, Message
+from notify_core.plugin import MARKER, Payload, severity_color
 from notify_core.testing import Answer, RecordingServer, check_golden, providers_for
 
 pytest_plugins = ["notify_core.testing"]

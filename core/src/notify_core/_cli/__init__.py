@@ -13,7 +13,16 @@ import traceback
 import typer
 
 from .._errors import NotifyError
-from . import _info, _ops, _scaffold, _send, _worker  # noqa: F401  (they register their commands)
+from . import (  # noqa: F401  (they register their commands)
+    _channels,
+    _log,
+    _plugins,
+    _retry,
+    _scaffold,
+    _send,
+    _silences,
+    _worker,
+)
 from ._common import app, state
 
 EXIT_FAILED = 1

@@ -1,19 +1,26 @@
-"""What every command shares: the app, global flags, loading a notifier, JSON output."""
+"""What every command shares: the app, global flags and options, loading a notifier, output."""
 
 from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import attrs
 import typer
 
-from .._config import find_config, load_config
-from .._errors import ConfigError
+from .._config import NO_CONFIG, find_config, load_config
+from .._duration import parse_duration
+from .._errors import ConfigError, NotifyError
 from .._notifier import Notifier
 from .._plugins import Providers
+from .._store import DeliveryRow
+
+
+class UsageError(NotifyError):
+    """A malformed option value; the CLI prints it and exits 2."""
 
 
 @attrs.define
@@ -78,6 +85,14 @@ DbOpt = Annotated[
     typer.Option("--db", help="SQLite store (default: $NOTIFY_DB, [notify].db, ./notify.db)."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+TenantOpt = Annotated[str | None, typer.Option("--tenant", help="The channel's tenant.")]
+WaitOpt = Annotated[
+    float | None,
+    typer.Option(
+        help="Seconds to wait for final outcomes (default: [notify].wait, 30).",
+        show_default=False,
+    ),
+]
 
 
 def load_notifier(
@@ -88,11 +103,32 @@ def load_notifier(
     found = find_config(config)
     if found is None:
         if required:
-            raise ConfigError(
-                "no configuration: pass --config, set NOTIFY_CONFIG, or create ./notify.toml"
-            )
+            raise ConfigError(NO_CONFIG)
         return Notifier(db=db, providers=providers, **kwargs)
     return Notifier(config=load_config(found, providers), db=db, providers=providers, **kwargs)
+
+
+def since_time(value: str | None, option: str = "--since") -> float | None:
+    """``--since 2h`` as an epoch time, or None."""
+    if value is None:
+        return None
+    try:
+        return time.time() - parse_duration(value)
+    except ValueError as exc:
+        raise UsageError(f"{option}: {exc}") from None
+
+
+def find_delivery(notifier: Notifier, delivery_id: str) -> DeliveryRow:
+    """The delivery an id (or an unambiguous prefix of one) names."""
+    found = notifier.store.find(delivery_id)
+    exact = [r for r in found if r.id == delivery_id]
+    if exact:
+        return exact[0]
+    if not found:
+        raise UsageError(f"no delivery {delivery_id!r} in {notifier.db_path}")
+    if len(found) > 1:
+        raise UsageError(f"{delivery_id!r} matches several deliveries; give more characters")
+    return found[0]
 
 
 def print_json(data: Any) -> None:

@@ -54,7 +54,7 @@ __NAME__ = "__PKG__"
 packages = ["src/__PKG__"]
 
 [tool.pytest.ini_options]
-addopts = ["--import-mode=importlib"]
+# the default import mode: test modules may share constants (``from _examples import …``)
 testpaths = ["tests"]
 """
 
@@ -115,11 +115,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-
-from notify_core import (
+from notify_core.plugin import (
     Channel,
     InvalidTarget,
     Message,
@@ -127,14 +125,17 @@ from notify_core import (
     Payload,
     ProviderSpec,
     Rate,
-    RetryPolicy,
     Target,
     cap,
     generic_outcome,
     hookimpl,
+    masked_url,
     severity_color,
     truncate,
 )
+
+if TYPE_CHECKING:  # the core imports httpx only when something is sent
+    import httpx
 
 NAME = "__NAME__"
 #: The service's webhook URL; the token (its last segment) is the credential.
@@ -155,8 +156,9 @@ MAX_PAYLOAD_BYTES = 256 * 1024
 SPEC = ProviderSpec(
     name=NAME,
     description="__TITLE__ webhooks",
+    # the service's documented limit, so notify stays under it before it says 429
     default_rate=Rate(per_second=1.0, burst=5),
-    default_retry=RetryPolicy(attempts=5, backoff=1.0, max_delay=300),
+    # default_retry: the core's (5 attempts, backoff 1 s doubling, at most 300 s apart)
     url_patterns=(URL.pattern,),
     capabilities=frozenset({"fields", "actions"}),
     max_payload_bytes=MAX_PAYLOAD_BYTES,
@@ -181,8 +183,9 @@ def validate_url(channel: Channel) -> Target | None:
     url = channel.url or ""
     match = URL.fullmatch(url)
     if match is None:
-        # never echo the URL: it may hold a token
-        raise InvalidTarget(f"__NAME__ url must look like {EXPECTED}")
+        # never echo the URL as given: it may hold a token; masked_url keeps known words
+        shown = masked_url(url, keep="__NAME_RE__")
+        raise InvalidTarget(f"__NAME__ url must look like {EXPECTED}; got {shown}")
     token = match["token"]
     return Target(url=url, secrets=(token,), display=url[: match.start("token")] + "****")
 
@@ -226,10 +229,11 @@ def build_payload(channel: Channel, message: Message, delivery_id: str) -> Paylo
 def classify_response(channel: Channel, response: httpx.Response) -> Outcome | None:
     """The core's reading (2xx delivered; 408/425/429/5xx retry; other 4xx failed).
 
-    Put the service's own error text in the reason, and set ``disables=True`` for
-    answers that mean the destination is gone.
+    ``reason_fields`` names where the service puts its own words in a JSON error body
+    (dotted paths; a body that is not JSON, such as a proxy's HTML page, is fine). Set
+    ``disables=True`` on answers that mean the destination is gone.
     """
-    return generic_outcome(response)
+    return generic_outcome(response, reason_fields=("error", "message"))
 '''
 
 CONTRACT_TEST = '''\

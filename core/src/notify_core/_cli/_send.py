@@ -9,14 +9,10 @@ import attrs
 import typer
 
 from .._channel import Channel
-from .._errors import NotifyError
 from .._models import Action, Field, IncidentState, Message, Severity
-from .._notifier import SendResult, adhoc_channel
-from ._common import ConfigOpt, DbOpt, JsonOpt, app, load_notifier, print_json, when
-
-
-class UsageError(NotifyError):
-    """A malformed option value; the CLI prints it and exits 2."""
+from .._results import SendResult
+from .._routing import adhoc_channel
+from ._common import ConfigOpt, DbOpt, JsonOpt, UsageError, app, load_notifier, print_json, when
 
 
 def parse_pair(value: str, option: str, what: str) -> tuple[str, str]:

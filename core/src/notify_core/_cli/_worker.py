@@ -11,8 +11,8 @@ from typing import Annotated
 
 import typer
 
-from .._dispatch import DeliveryResult
 from .._notifier import Notifier
+from .._results import DeliveryResult
 from ._common import ConfigOpt, DbOpt, app, load_notifier
 
 

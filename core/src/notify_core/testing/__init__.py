@@ -25,7 +25,9 @@ The contract suite
     class to check a provider plugin against what notify requires of every provider.
 
 Helpers
-    :func:`check_golden` compares a payload with a JSON golden file (regenerate with
+    :class:`FakeClock` moves time by hand (``Notifier(clock=FakeClock())``): cooldowns,
+    silences, leases and backoff tested without sleeping. :func:`check_golden` compares
+    a payload with a JSON golden file (regenerate with
     ``NOTIFY_UPDATE_GOLDEN=1``); :func:`query` and :func:`stored_bytes` read a store
     the way an operator would, the second for checking that no secret was written.
 """
@@ -35,6 +37,7 @@ from __future__ import annotations
 from importlib.util import find_spec
 
 from ._cli import CliResult, query, run_notify, stored_bytes
+from ._clock import FakeClock
 from ._golden import UPDATE_ENV, check_golden
 from ._local import LoopbackOnlyTransport, local_notifier, providers_for
 from ._server import Answer, RecordedRequest, RecordingServer
@@ -44,6 +47,7 @@ __all__ = [
     "Answer",
     "CliResult",
     "Example",
+    "FakeClock",
     "LoopbackOnlyTransport",
     "ProviderContract",
     "RecordedRequest",

@@ -24,8 +24,8 @@ import pluggy
 import pytest
 
 from .._channel import Channel, RetryPolicy
-from .._clients import Clients
 from .._errors import InvalidTarget, NotifyError, PayloadError
+from .._http import Clients
 from .._masking import Masker, is_secret_key, mask_value, url_secrets
 from .._models import Action, Field, Message
 from .._notifier import Notifier

@@ -20,8 +20,12 @@ _PROBE = Message(title="probe", body="probe")
 
 
 def providers_for(plugin: object, *, name: str | None = None) -> Providers:
-    """A registry with the core's built-ins and ``plugin`` alone (no entry points read)."""
-    providers = Providers()
+    """A registry with the core's built-ins and ``plugin`` alone (no entry points read).
+
+    It does not mend the plugin's mistakes (``forgiving=False``): an exception in
+    ``classify_response``, or a 429 read as permanent, shows up in the plugin's tests.
+    """
+    providers = Providers(forgiving=False)
     providers.register(plugin, name=name)
     return providers
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from notify_core import Outcome, generic_outcome, truncate
+from notify_core.plugin import Outcome, generic_outcome, truncate
 
 if TYPE_CHECKING:  # httpx is loaded by the core only when something is sent
     import httpx

@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from notify_core import InvalidTarget, SettingsReader, Severity
+from notify_core.plugin import InvalidTarget, SettingsReader, Severity
 
 KNOWN = ("username", "avatar_url", "mention_users", "mention_roles", "mention_min_severity")
 USERNAME_CHARS = 80

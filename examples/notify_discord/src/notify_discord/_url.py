@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlsplit
 
-from notify_core import InvalidTarget, Target
+from notify_core.plugin import InvalidTarget, Target
 
 MASK = "****"
 _URL = re.compile(

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from notify_core import (
+from notify_core.plugin import (
     Channel,
     InvalidTarget,
     Message,

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from datetime import timezone
 from typing import Any
 
-from notify_core import MARKER, Action, Message, Severity, cap, severity_color, truncate
+from notify_core.plugin import MARKER, Action, Message, Severity, cap, severity_color, truncate
 
 from ._settings import Settings
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import attrs
 
-from notify_core import InvalidTarget, SettingsReader
+from notify_core.plugin import InvalidTarget, SettingsReader
 
 Broadcast = Literal["channel", "here", "all"]
 KNOWN = ("rich", "username", "icon_url", "channel", "mention_on_failure")

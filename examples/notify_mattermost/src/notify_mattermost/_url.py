@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from notify_core import InvalidTarget, Target
+from notify_core.plugin import InvalidTarget, Target
 
 MASK = "****"
 _URL = re.compile(

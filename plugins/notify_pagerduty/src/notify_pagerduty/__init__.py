@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from notify_core import (
+from notify_core.plugin import (
     Channel,
     Message,
     Outcome,

@@ -15,7 +15,14 @@ from typing import Any, Literal
 
 import attrs
 
-from notify_core import InvalidTarget, Masker, SettingsReader, mask_value, truncate, url_secrets
+from notify_core.plugin import (
+    InvalidTarget,
+    Masker,
+    SettingsReader,
+    mask_value,
+    truncate,
+    url_secrets,
+)
 
 Region = Literal["us", "eu"]
 EventAction = Literal["trigger", "acknowledge", "resolve"]

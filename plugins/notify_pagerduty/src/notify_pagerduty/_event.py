@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterator, Mapping
 from datetime import timezone
 from typing import Any
 
-from notify_core import (
+from notify_core.plugin import (
     MARKER,
     Message,
     Payload,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from notify_core import Outcome, generic_outcome
+from notify_core.plugin import Outcome, generic_outcome
 
 if TYPE_CHECKING:  # httpx is loaded by the core only when something is sent
     import httpx

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from notify_core import MARKER, truncate
+from notify_core.plugin import MARKER, truncate
 
 _HEADING = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 _BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from notify_core import (
+from notify_core.plugin import (
     Action,
     Field,
     Message,

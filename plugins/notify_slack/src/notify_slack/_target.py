@@ -19,7 +19,7 @@ import re
 from typing import Literal
 from urllib.parse import urlsplit
 
-from notify_core import InvalidTarget, Target
+from notify_core.plugin import InvalidTarget, Target
 
 Kind = Literal["incoming", "trigger"]
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from notify_core import (
+from notify_core.plugin import (
     Channel,
     Message,
     Outcome,

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import timezone
 from typing import Any
 
-from notify_core import (
+from notify_core.plugin import (
     MARKER,
     Action,
     Channel,

@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from notify_core import InvalidTarget, SettingsReader, Severity
+from notify_core.plugin import InvalidTarget, SettingsReader, Severity
 
 MAX_MENTIONS = 20
 MENTION_NAME_CHARS = 100

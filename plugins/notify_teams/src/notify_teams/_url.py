@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from notify_core import InvalidTarget, Target, mask_value
+from notify_core.plugin import InvalidTarget, Target, mask_value
 
 WORKFLOW_HOSTS = (".logic.azure.com", ".environment.api.powerplatform.com")
 RETIRED_HOSTS = ("outlook.office.com", "outlook.office365.com")

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from notify_core import (
+from notify_core.plugin import (
     Channel,
     InvalidTarget,
     Message,
@@ -34,7 +34,7 @@ from notify_core import (
     render,
     url_secrets,
 )
-from notify_core import TemplateError as _TemplateError
+from notify_core.plugin import TemplateError as _TemplateError
 
 from ._envelope import envelope, template_values
 
@@ -222,7 +222,7 @@ def send(
 async def _send_signed(
     channel: Channel, payload: Payload, context: SendContext, client: httpx.AsyncClient
 ) -> Outcome:
-    from notify_core import generic_outcome
+    from notify_core.plugin import generic_outcome
 
     timestamp = int(time.time())
     signature = sign(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from notify_core import Message
+from notify_core.plugin import Message
 
 
 def envelope(message: Message, delivery_id: str, tenant: str | None) -> dict[str, Any]:

@@ -1,17 +1,13 @@
 """The shared HTTP clients of one notifier, made when the first request needs one.
 
 This module imports no HTTP library: a command that only queues (``--wait 0``) never
-pays for importing httpx and aiohttp (~0.1 s each); :mod:`._transport` is loaded on the
-first ``get``.
+pays for importing httpx and aiohttp; :mod:`._transport` is loaded on the first ``get``.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
-
-from ._reroute import REROUTE_ENV, parse_reroute
 
 if TYPE_CHECKING:
     import httpx
@@ -33,9 +29,7 @@ class Clients:
     ) -> None:
         self._transport = transport
         self._concurrency = concurrency
-        self._reroute = dict(
-            reroute if reroute is not None else parse_reroute(os.environ.get(REROUTE_ENV))
-        )
+        self._reroute = dict(reroute or {})
         self._clients: dict[bool, httpx.AsyncClient] = {}
 
     def get(self, verify: bool = True) -> httpx.AsyncClient:
@@ -47,7 +41,7 @@ class Clients:
                 verify=verify,
                 concurrency=self._concurrency,
                 transport=self._transport,
-                reroute=self._reroute,
+                reroute_map=self._reroute,
             )
         return client
 

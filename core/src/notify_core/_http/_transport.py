@@ -1,8 +1,13 @@
-"""HTTP clients as the core configures them, and the ``NOTIFY_REROUTE`` test seam."""
+"""HTTP clients as the core configures them: one aiohttp pool, TLS verified, no redirects.
+
+Imported on the first send only: httpx and aiohttp cost ~0.1 s each to import, and a
+command that only queues never sends.
+"""
 
 from __future__ import annotations
 
 import functools
+import os
 import ssl
 import weakref
 from collections.abc import Mapping
@@ -10,24 +15,24 @@ from typing import Any
 
 import httpx
 
-from ._reroute import REROUTE_ENV, origin, parse_reroute
+from ._reroute import reroute
 
-
-def _origin(url: httpx.URL) -> str:
-    return origin(str(url))
+#: How much of an answer is read: enough for any provider's error, never a whole page.
+READ_LIMIT = 64 * 1024
 
 
 class RerouteTransport(httpx.AsyncBaseTransport):
-    """Sends requests for some origins to others, keeping path and query."""
+    """Applies the ``NOTIFY_REROUTE`` seam to requests made through the httpx API."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport, mapping: Mapping[str, str]) -> None:
         self._inner = inner
-        self._map = {k: httpx.URL(v) for k, v in mapping.items()}
+        self._map = dict(mapping)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        rerouted = reroute_url(request.url, self._map)
-        if rerouted is not request.url:
-            request.url = rerouted
+        original = str(request.url)
+        target = reroute(original, self._map)
+        if target != original:
+            request.url = httpx.URL(target)
             request.headers["Host"] = request.url.netloc.decode("ascii")
         return await self._inner.handle_async_request(request)
 
@@ -54,9 +59,15 @@ def tls_context(verify: bool = True) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
-_DIRECT: weakref.WeakKeyDictionary[httpx.AsyncClient, DirectSender] = weakref.WeakKeyDictionary()
-#: How much of an answer is read: enough for any provider's error, never a whole page.
-READ_LIMIT = 64 * 1024
+def _connect_error(exc: Exception) -> str:
+    """aiohttp's words for a failed connection, without its ``ssl:default`` noise."""
+    import aiohttp
+
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        cause = exc.os_error
+        why = os.strerror(cause.errno) if cause.errno else str(cause) or type(cause).__name__
+        return f"cannot connect to {exc.host}:{exc.port}: {why}"
+    return str(exc) or type(exc).__name__
 
 
 class DirectSender:
@@ -69,9 +80,9 @@ class DirectSender:
     machinery. Answers are still handed to plugins as ``httpx.Response``.
     """
 
-    def __init__(self, session: Any, reroute: Mapping[str, httpx.URL]) -> None:
+    def __init__(self, session: Any, reroute_map: Mapping[str, str]) -> None:
         self.session = session
-        self.reroute = reroute
+        self.reroute = dict(reroute_map)
 
     async def request(
         self, method: str, url: str, *, content: bytes, headers: Mapping[str, str], timeout: float
@@ -79,7 +90,7 @@ class DirectSender:
         import aiohttp
         import yarl
 
-        target = str(reroute_url(httpx.URL(url), self.reroute)) if self.reroute else url
+        target = reroute(url, self.reroute) if self.reroute else url
         try:
             async with self.session.request(
                 method,
@@ -103,7 +114,7 @@ class DirectSender:
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise httpx.TimeoutException(str(exc) or "timed out") from exc
         except aiohttp.ClientError as exc:
-            raise httpx.TransportError(str(exc) or type(exc).__name__) from exc
+            raise httpx.TransportError(_connect_error(exc)) from exc
         # content-encoding was undone by aiohttp: do not let httpx decode again
         headers_out = [(k, v) for k, v in raw_headers if k.lower() != b"content-encoding"]
         # no `request=`: building an httpx.Request re-parses the URL, which cost more than
@@ -111,27 +122,16 @@ class DirectSender:
         return httpx.Response(status, headers=headers_out, content=body)
 
 
+_DIRECT: weakref.WeakKeyDictionary[httpx.AsyncClient, DirectSender] = weakref.WeakKeyDictionary()
+
+
 def direct_sender(client: httpx.AsyncClient) -> DirectSender | None:
-    """The fast path for a client made by :class:`Clients`, if it has one."""
+    """The fast path for a client made by :func:`make_client`, if it has one."""
     return _DIRECT.get(client)
 
 
-def reroute_url(url: httpx.URL, mapping: Mapping[str, httpx.URL]) -> httpx.URL:
-    replacement = mapping.get(_origin(url)) if mapping else None
-    if replacement is None:
-        return url
-    return url.copy_with(scheme=replacement.scheme, host=replacement.host, port=replacement.port)
-
-
-__all__ = ["REROUTE_ENV", "DirectSender", "direct_sender", "make_client", "parse_reroute"]
-
-
 def _aiohttp(context: ssl.SSLContext, limits: httpx.Limits) -> tuple[Any, httpx.AsyncBaseTransport]:
-    """One aiohttp pool behind both the fast path and the httpx client for plugins.
-
-    Imported here, on first use: aiohttp costs ~0.1 s to import, and a command that
-    only queues never sends.
-    """
+    """One aiohttp pool behind both the fast path and the httpx client for plugins."""
     try:
         import aiohttp
         from httpx_aiohttp import AiohttpTransport
@@ -151,16 +151,16 @@ def make_client(
     verify: bool,
     concurrency: int,
     transport: httpx.AsyncBaseTransport | None,
-    reroute: Mapping[str, str],
+    reroute_map: Mapping[str, str],
 ) -> httpx.AsyncClient:
-    """A client as the core configures them (see :class:`notify_core._clients.Clients`)."""
+    """A client as the core configures them (see :class:`~notify_core._http.Clients`)."""
     limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency)
     context = tls_context(verify)
     session = None
     if transport is None:
         session, transport = _aiohttp(context, limits)
-    if reroute:
-        transport = RerouteTransport(transport, reroute)
+    if reroute_map:
+        transport = RerouteTransport(transport, reroute_map)
     client = httpx.AsyncClient(
         transport=transport,
         follow_redirects=False,
@@ -169,5 +169,5 @@ def make_client(
         headers={"User-Agent": "notify"},
     )
     if session is not None:
-        _DIRECT[client] = DirectSender(session, {k: httpx.URL(v) for k, v in reroute.items()})
+        _DIRECT[client] = DirectSender(session, reroute_map)
     return client

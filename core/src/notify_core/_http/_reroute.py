@@ -1,16 +1,18 @@
-"""The ``NOTIFY_REROUTE`` test seam, parsed without importing any HTTP library.
+"""The ``NOTIFY_REROUTE`` test seam: parsed here, applied by the transports.
 
-``https://hooks.slack.com=http://127.0.0.1:8080,…`` maps origins to origins: end-to-end
-tests point real, fully validated provider URLs at a local server without weakening
-validation. Parsed when a notifier is made, so a malformed value fails before anything
-is stored; applied by the transport when a request leaves.
+``https://hooks.slack.com=http://127.0.0.1:8080,…`` maps origins to origins, so
+end-to-end tests point real, fully validated provider URLs at a local server without
+weakening validation. Parsed when a notifier is made, so a malformed value fails
+before anything is stored; applied to each request's URL as it leaves. This module
+imports no HTTP library.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from collections.abc import Mapping
+from urllib.parse import urlsplit, urlunsplit
 
-from ._errors import ConfigError
+from .._errors import ConfigError
 
 REROUTE_ENV = "NOTIFY_REROUTE"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -39,3 +41,13 @@ def parse_reroute(value: str | None) -> dict[str, str]:
             raise ConfigError(f"{REROUTE_ENV}: expected ORIGIN=ORIGIN, got {item!r}")
         mapping[origin(source)] = replacement.strip()
     return mapping
+
+
+def reroute(url: str, mapping: Mapping[str, str]) -> str:
+    """``url`` sent to its origin's replacement, path and query untouched (byte for byte)."""
+    replacement = mapping.get(origin(url)) if mapping else None
+    if replacement is None:
+        return url
+    parts = urlsplit(url)
+    new = urlsplit(replacement)
+    return urlunsplit((new.scheme, new.netloc, parts.path, parts.query, parts.fragment))

@@ -1,0 +1,220 @@
+"""Channels: list them, check them, test one, switch one off and on."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+import attrs
+import typer
+
+from .._config import NO_CONFIG, find_config, load_config
+from .._errors import ConfigError, NotifyError
+from .._health import state_label
+from .._models import Message
+from .._notifier import Notifier
+from .._plugins import Providers
+from ._common import (
+    ConfigOpt,
+    DbOpt,
+    JsonOpt,
+    TenantOpt,
+    WaitOpt,
+    app,
+    load_notifier,
+    print_json,
+    table,
+    when,
+)
+
+
+def _channel_state(notifier: Notifier, key: str, enabled_in_config: bool) -> dict[str, Any]:
+    state = notifier.store.channel_state(key)
+    return {
+        "state": state_label(state, enabled_in_config),
+        "last_success": when(state.last_success) if state.last_success else None,
+        "consecutive_failures": state.consecutive_failures,
+        "last_error": state.last_error,
+    }
+
+
+@app.command()
+def channels(config: ConfigOpt = None, db: DbOpt = None, json_out: JsonOpt = False) -> None:
+    """List configured channels with their target (masked), routing, rate and health.
+
+    Example: notify channels --json
+    """
+    with load_notifier(config, db) as notifier:
+        rows = []
+        for channel in notifier.config.all_channels():
+            spec = notifier.providers.spec(channel.provider)
+            try:
+                target = notifier.describe(channel)
+            except NotifyError as exc:
+                target = f"INVALID: {exc}"
+            rate = channel.rate or spec.default_rate
+            rows.append(
+                {
+                    "channel": channel.name,
+                    "tenant": channel.tenant,
+                    "provider": channel.provider,
+                    "target": target,
+                    "events": list(channel.events),
+                    "min_severity": channel.min_severity.value,
+                    "rate": {"per_second": rate.per_second, "burst": rate.burst},
+                    **_channel_state(notifier, channel.key, channel.enabled),
+                }
+            )
+    if json_out:
+        print_json(rows)
+        return
+    for row in rows:
+        row["events"] = ",".join(row["events"])
+        row["rate"] = f"{row['rate']['per_second']:g}/s burst {row['rate']['burst']}"
+        row["tenant"] = row["tenant"] or "-"
+        row["last_success"] = row["last_success"] or "-"
+    table(
+        rows,
+        [
+            "channel",
+            "tenant",
+            "provider",
+            "target",
+            "events",
+            "min_severity",
+            "rate",
+            "state",
+            "last_success",
+            "consecutive_failures",
+        ],
+        empty="no channels",
+    )
+
+
+@app.command()
+def check(config: ConfigOpt = None, json_out: JsonOpt = False) -> int:
+    """Validate the configuration and every channel's URL or key; exit 2 on any problem.
+
+    Example: notify check --config notify.toml
+    """
+    providers = Providers.discover()
+    path = find_config(config)
+    if path is None:
+        raise ConfigError(NO_CONFIG)
+    problems: list[ConfigError] = []
+    try:
+        loaded = load_config(path, providers, problems=problems)
+    except ConfigError as exc:  # the file itself, or [notify]: nothing more to check
+        if not json_out:
+            raise
+        print_json(
+            {"ok": False, "channels": 0, "problems": [{"path": exc.path, "message": str(exc)}]}
+        )
+        return 2
+    notifier = Notifier(config=loaded, providers=providers, db=":memory:")
+    checked = 0
+    for channel in loaded.all_channels():
+        checked += 1
+        if channel.problem:
+            continue  # already among the problems the load collected
+        try:
+            notifier.describe(channel)
+        except ConfigError as exc:
+            problems.append(exc)
+    if json_out:
+        print_json(
+            {
+                "ok": not problems,
+                "channels": checked,
+                "problems": [{"path": p.path, "message": str(p)} for p in problems],
+            }
+        )
+    else:
+        for problem in problems:
+            typer.echo(str(problem), err=True)
+        if not problems:
+            typer.echo(f"{path}: ok ({checked} channels, {len(loaded.templates)} templates)")
+    return 2 if problems else 0
+
+
+@app.command("test")
+def send_test(
+    channel: Annotated[str, typer.Argument(help="Channel name.")],
+    tenant: TenantOpt = None,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    wait: WaitOpt = None,
+    json_out: JsonOpt = False,
+) -> int:
+    """Send a clearly labelled test notification to one channel and show the answer.
+
+    Example: notify test ml-slack
+    """
+    with load_notifier(config, db) as notifier:
+        target = notifier.channel(channel, tenant)
+        message = Message(
+            title=f"notify test: {target.name}",
+            body="This is a test notification sent by `notify test`. No action is needed.",
+            event="notify.test",
+            fields={"channel": target.key, "provider": target.provider},
+            dedup_key=f"notify.test:{target.key}:{time.time()}",
+        )
+        result = notifier.send(message, [target], tenant=tenant, wait=wait)
+        [delivery] = result.deliveries
+        attempts = notifier.store.attempts(delivery.id)
+        spec = notifier.providers.spec(target.provider)
+        if delivery.status == "delivered" and "resolve" in spec.capabilities:
+            # an incident tool opened an incident for the test: close it again
+            notifier.send(
+                attrs.evolve(message, state="resolve"), [target], tenant=tenant, wait=wait
+            )
+    answer = attempts[-1].response if attempts else None
+    if json_out:
+        print_json({**attrs.asdict(delivery), "response": answer})
+    else:
+        typer.echo(
+            f"{delivery.status}: {target.key} ({target.provider}) after "
+            f"{delivery.attempts} attempt(s); {delivery.reason}"
+        )
+        if answer:
+            typer.echo(f"provider answered: {answer[:300]}")
+    return 0 if delivery.status == "delivered" else 1
+
+
+def _switch(
+    name: str, tenant: str | None, config: Any, db: Any, enabled: bool, reason: str | None
+) -> None:
+    with load_notifier(config, db) as notifier:
+        channel = notifier.channel(name, tenant)
+        notifier.store.set_enabled(channel.key, enabled, reason)
+        state = _channel_state(notifier, channel.key, channel.enabled)["state"]
+    typer.echo(f"{channel.key}: {state}")
+
+
+@app.command()
+def enable(
+    channel: Annotated[str, typer.Argument(help="Channel name.")],
+    tenant: TenantOpt = None,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Re-enable a channel disabled by hand or automatically (clears its failure count).
+
+    Example: notify enable ml-slack
+    """
+    _switch(channel, tenant, config, db, True, None)
+
+
+@app.command()
+def disable(
+    channel: Annotated[str, typer.Argument(help="Channel name.")],
+    reason: Annotated[str | None, typer.Option(help="Why, shown by `notify channels`.")] = None,
+    tenant: TenantOpt = None,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Stop delivering to a channel; its deliveries are recorded as skipped.
+
+    Example: notify disable ml-slack --reason "channel archived"
+    """
+    _switch(channel, tenant, config, db, False, reason)

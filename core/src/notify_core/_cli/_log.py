@@ -1,0 +1,194 @@
+"""The delivery log: list deliveries, show one, prune old ones."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Annotated, Any
+
+import typer
+
+from .._duration import parse_duration
+from .._store import STATUSES, DeliveryRow
+from ._common import (
+    ConfigOpt,
+    DbOpt,
+    JsonOpt,
+    TenantOpt,
+    UsageError,
+    app,
+    find_delivery,
+    load_notifier,
+    print_json,
+    since_time,
+    table,
+    when,
+)
+
+
+def _row_dict(row: DeliveryRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "created": when(row.created),
+        "event": row.event,
+        "severity": row.severity,
+        "tenant": row.tenant,
+        "channel": row.channel,
+        "provider": row.provider,
+        "target": row.target,
+        "status": row.status,
+        "attempts": row.attempts,
+        "last_status": row.last_status,
+        "last_error": row.last_error,
+        "next_attempt": when(row.next_attempt) if row.status == "pending" else None,
+        "meta": json.loads(row.meta) if row.meta else None,
+    }
+
+
+log_app = typer.Typer(
+    help="Deliveries, newest first; `notify log show ID` for one.", no_args_is_help=False
+)
+app.add_typer(log_app, name="log")
+
+
+@log_app.callback(invoke_without_command=True)
+def log(
+    ctx: typer.Context,
+    channel: Annotated[str | None, typer.Option(help="Only this channel.")] = None,
+    status: Annotated[
+        str | None, typer.Option(help="pending, sending, delivered, failed or skipped.")
+    ] = None,
+    event: Annotated[str | None, typer.Option(help="Event glob, e.g. 'training.*'.")] = None,
+    tenant: TenantOpt = None,
+    since: Annotated[str | None, typer.Option(help="Only newer than 30m, 2h, 7d…")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many rows.")] = 50,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List deliveries newest first.
+
+    Example: notify log --status failed --since 2h
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if status is not None and status not in STATUSES:
+        raise UsageError(f"--status {status!r}: choose one of {', '.join(STATUSES)}")
+    with load_notifier(config, db, required=False) as notifier:
+        rows = notifier.store.query(
+            channel=channel,
+            status=status,
+            event=event,
+            tenant=tenant,
+            since=since_time(since),
+            limit=limit,
+        )
+    if json_out:
+        print_json([_row_dict(r) for r in rows])
+        return
+    shown = []
+    for row in rows:
+        item = _row_dict(row)
+        item["tenant"] = row.tenant or "-"
+        item["last_status"] = row.last_status or "-"
+        item["last_error"] = (row.last_error or "")[:80]
+        shown.append(item)
+    table(
+        shown,
+        [
+            "id",
+            "created",
+            "status",
+            "tenant",
+            "channel",
+            "event",
+            "attempts",
+            "last_status",
+            "last_error",
+        ],
+        empty="no deliveries",
+    )
+
+
+@log_app.command("show")
+def log_show(
+    delivery_id: Annotated[str, typer.Argument(metavar="ID", help="Delivery id (or a prefix).")],
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Show one delivery: message, masked payload and every attempt.
+
+    Example: notify log show 1a2056624f5
+    """
+    with load_notifier(config, db, required=False) as notifier:
+        row = find_delivery(notifier, delivery_id)
+        attempts = notifier.store.attempts(row.id)
+    data = _row_dict(row)
+    data["message"] = json.loads(row.message)
+    data["payload"] = json.loads(row.payload) if row.payload else None
+    data["attempts_log"] = [
+        {
+            "number": a.number,
+            "started": when(a.started),
+            "duration_ms": round(a.duration * 1000, 1),
+            "http_status": a.http_status,
+            "outcome": a.outcome,
+            "reason": a.error,
+            "response": a.response,
+        }
+        for a in attempts
+    ]
+    if json_out:
+        print_json(data)
+        return
+    for key in (
+        "id",
+        "status",
+        "channel",
+        "tenant",
+        "provider",
+        "target",
+        "event",
+        "severity",
+        "created",
+        "attempts",
+        "last_error",
+        "next_attempt",
+    ):
+        if data.get(key) not in (None, ""):
+            typer.echo(f"{key:>12}: {data[key]}")
+    typer.echo("     message: " + json.dumps(data["message"], ensure_ascii=False))
+    typer.echo("     payload: " + json.dumps(data["payload"], ensure_ascii=False, indent=2))
+    for a in data["attempts_log"]:
+        typer.echo(
+            f"  attempt {a['number']}: {a['started']} {a['duration_ms']} ms "
+            f"HTTP {a['http_status'] or '-'} {a['outcome']} {a['reason'] or ''}".rstrip()
+        )
+        if a["response"]:
+            typer.echo(f"    response: {a['response'][:500]}")
+
+
+@app.command()
+def prune(
+    older_than: Annotated[str, typer.Option("--older-than", help="Age: 30d, 12h…")],
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Delete finished deliveries (and their attempts) older than the given age.
+
+    Pending and in-flight work is never removed.
+
+    Example: notify prune --older-than 30d
+    """
+    try:
+        age = parse_duration(older_than)
+    except ValueError as exc:
+        raise UsageError(f"--older-than: {exc}") from None
+    with load_notifier(config, db, required=False) as notifier:
+        removed = notifier.store.prune(time.time() - age)
+    if json_out:
+        print_json({"removed": removed})
+    else:
+        typer.echo(f"removed {removed} finished deliveries older than {older_than}")

@@ -1,0 +1,63 @@
+"""``notify retry``: send failed deliveries again, keeping their ids and history."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import attrs
+import typer
+
+from ._common import (
+    ConfigOpt,
+    DbOpt,
+    JsonOpt,
+    UsageError,
+    WaitOpt,
+    app,
+    find_delivery,
+    load_notifier,
+    print_json,
+    since_time,
+)
+
+
+@app.command()
+def retry(
+    ids: Annotated[list[str] | None, typer.Argument(metavar="ID...", help="Delivery ids.")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="Every failed delivery.")] = False,
+    channel: Annotated[str | None, typer.Option(help="With --failed: only this channel.")] = None,
+    since: Annotated[str | None, typer.Option(help="With --failed: only newer than 1d…")] = None,
+    wait: WaitOpt = None,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> int:
+    """Requeue failed deliveries and attempt them now; each keeps its id and history.
+
+    Example: notify retry --failed --channel ml-slack --since 1d
+    """
+    if bool(ids) == failed:
+        raise UsageError("give delivery IDs or --failed (not both)")
+    if (channel or since) and not failed:
+        raise UsageError("--channel and --since go with --failed")
+    with load_notifier(config, db) as notifier:
+        if failed:
+            rows = notifier.store.query(
+                status="failed", channel=channel, since=since_time(since), limit=None
+            )
+        else:
+            rows = [find_delivery(notifier, i) for i in ids or []]
+            not_failed = [r.id for r in rows if r.status not in ("failed", "skipped")]
+            if not_failed:
+                raise UsageError(
+                    f"only failed or skipped deliveries can be retried: {', '.join(not_failed)}"
+                )
+        results = notifier.retry([r.id for r in rows], wait=wait)
+    if json_out:
+        print_json([attrs.asdict(r) for r in results])
+    else:
+        if not results:
+            typer.echo("nothing to retry")
+        for r in results:
+            typer.echo(f"{r.status:<9} {r.channel}  attempt {r.attempts}  {r.reason}  [{r.id}]")
+    return 0 if all(r.status == "delivered" for r in results) else 1

@@ -1,0 +1,50 @@
+"""A job: one delivery ready to attempt, secrets included, held in memory only.
+
+The outbox makes jobs (from a new message, or from a stored row); the dispatcher runs
+them. Nothing here is ever written anywhere: the store holds the masked forms.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import attrs
+
+from ._channel import Channel, Rate, RetryPolicy
+from ._masking import Masker
+from ._models import Message
+from ._provider import Payload, Target
+
+
+@attrs.define(kw_only=True)
+class Job:
+    id: str
+    channel: Channel
+    target: Target
+    message: Message
+    payload: Payload
+    masker: Masker
+    rate: Rate
+    retry: RetryPolicy
+    attempts: int = 0
+    #: attempts made before the current retry budget began (a manual ``notify retry``
+    #: grants a fresh budget; the attempt numbers keep counting).
+    budget_from: int = 0
+
+    @property
+    def destination(self) -> str:
+        return destination_key(self.channel, self.target)
+
+
+def destination_key(channel: Channel, target: Target) -> str:
+    """What one rate limit paces: by default an endpoint *and* the credentials used on it.
+
+    Two PagerDuty channels post to one URL with different routing keys, and PagerDuty
+    limits each key separately; a hash keeps the secrets out of the key. A plugin that
+    knows better names the destination itself (``Target.destination``: a chat on a
+    shared bot token).
+    """
+    if target.destination:
+        return f"{channel.provider} {target.destination}"
+    scope = hashlib.sha256("\0".join(target.secrets).encode()).hexdigest()[:16]
+    return f"{channel.provider} {target.url} {scope}"

@@ -1,0 +1,241 @@
+"""The outbox step: a routed message becomes delivery rows and jobs; a stored row, a job again.
+
+Rows are what the store keeps (masked: the message, the payload, the target's display);
+jobs are what the dispatcher sends (secrets included, memory only). Each delivery is
+built here once per attempt series: validated target, the provider's payload, the
+acceptance verdict. A configured channel that cannot be built (a bad URL, a template
+naming a key the event lacks) becomes a failed delivery with its reason, so the other
+channels of the message still go out; an ad hoc ``--url`` that cannot be built is the
+caller's error and raises.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import attrs
+
+from ._acceptance import Acceptance
+from ._channel import Channel
+from ._clock import Clock
+from ._convert import message_from_json, message_to_json
+from ._errors import ConfigError, NotifyError
+from ._job import Job
+from ._masking import Masker, masked_url, url_secrets
+from ._models import Message
+from ._plugins import Providers
+from ._provider import Payload
+from ._results import DeliveryResult
+from ._routing import ADHOC_PREFIX, Router, for_tenant
+from ._store import DeliveryRow, DeliveryStatus, NewDelivery, new_id
+from ._targets import PreparedChannel, Targets
+
+
+@attrs.frozen
+class Accepted:
+    """One message accepted: the rows to store, the jobs to send now, the results known already."""
+
+    message_id: str
+    rows: list[NewDelivery]
+    jobs: list[Job]
+    results: list[DeliveryResult]
+
+    def ordered(self, results: Sequence[DeliveryResult]) -> tuple[DeliveryResult, ...]:
+        """``results`` in the order the channels were routed."""
+        order = {row.id: i for i, row in enumerate(self.rows)}
+        return tuple(sorted(results, key=lambda r: order[r.id]))
+
+
+@attrs.frozen
+class _Built:
+    """One channel's part of a message before its verdict: built, or why it cannot be."""
+
+    id: str
+    channel: Channel
+    tenant: str | None
+    prepared: PreparedChannel | None
+    payload: Payload | None
+    error: str
+
+
+@attrs.frozen
+class Unsendable:
+    """Why a stored delivery can no longer be attempted."""
+
+    reason: str
+
+
+def payload_record(payload: Payload, masker: Masker) -> str:
+    """The payload as stored and shown: body and headers, every secret masked."""
+    body = payload.body
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", errors="replace")
+    record = {
+        "method": payload.method,
+        "url": masker.text(payload.url) if payload.url else None,
+        "headers": {
+            k: "****" if k.lower() != "content-type" else v for k, v in payload.headers.items()
+        },
+        # value by value, never over the serialised text: a short secret-looking value
+        # (a query flag) could match JSON syntax and corrupt the record
+        "body": masker.data(body),
+    }
+    return json.dumps(record, ensure_ascii=False)
+
+
+class Outbox:
+    def __init__(
+        self,
+        providers: Providers,
+        router: Router,
+        targets: Targets,
+        acceptance: Acceptance,
+        clock: Clock,
+    ) -> None:
+        self.providers = providers
+        self.router = router
+        self.targets = targets
+        self.acceptance = acceptance
+        self.clock = clock
+
+    def job(
+        self, delivery_id: str, prep: PreparedChannel, message: Message, payload: Payload
+    ) -> Job:
+        channel = prep.channel
+        spec = self.providers.spec(channel.provider)
+        return Job(
+            id=delivery_id,
+            channel=channel,
+            target=prep.target,
+            message=message,
+            payload=payload,
+            masker=prep.masker,
+            rate=channel.rate or spec.default_rate,
+            retry=channel.retry or spec.default_retry,
+        )
+
+    def accept(
+        self,
+        message: Message,
+        channels: Sequence[Channel],
+        *,
+        tenant: str | None,
+        send_now: bool,
+    ) -> Accepted:
+        """Rows for every routed channel; jobs for those to attempt now (``send_now``).
+
+        Every channel is built before any verdict is asked for: an ad hoc target that
+        cannot be built raises before the store is even opened.
+        """
+        now = self.clock.time()
+        message_id = new_id(now)
+        built = [self._build(channel, message, tenant, new_id(now)) for channel in channels]
+        message_json = message_to_json(message)
+        rows: list[NewDelivery] = []
+        jobs: list[Job] = []
+        results: list[DeliveryResult] = []
+        for one in built:
+            channel, prep = one.channel, one.prepared
+            status: DeliveryStatus
+            if prep is None or one.payload is None:
+                status, reason, record = "failed", one.error, None
+                shown, masker = _unbuildable(channel)
+            else:
+                skip = self.acceptance.verdict(channel, message, one.tenant).skip
+                if skip:
+                    status, reason = "skipped", skip
+                else:
+                    status, reason = ("sending", "") if send_now else ("pending", "queued")
+                record = payload_record(one.payload, prep.masker)
+                shown, masker = prep.display, prep.masker
+            rows.append(
+                NewDelivery(
+                    id=one.id,
+                    message_id=message_id,
+                    event=message.event,
+                    severity=message.severity.value,
+                    tenant=one.tenant,
+                    channel=channel.name,
+                    provider=channel.provider,
+                    target=shown,
+                    message=masker.text(message_json),
+                    payload=record,
+                    status=status,
+                    dedup_key=message.effective_dedup_key(),
+                    last_error=reason if status in ("failed", "skipped") else None,
+                )
+            )
+            if status == "sending":
+                assert prep is not None and one.payload is not None
+                jobs.append(self.job(one.id, prep, message, one.payload))
+            else:
+                results.append(
+                    DeliveryResult(
+                        id=one.id,
+                        channel=channel.name,
+                        tenant=channel.tenant,
+                        provider=channel.provider,
+                        status=status,
+                        reason=reason,
+                    )
+                )
+        return Accepted(message_id, rows, jobs, results)
+
+    def _build(
+        self, channel: Channel, message: Message, tenant: str | None, delivery_id: str
+    ) -> _Built:
+        row_tenant = tenant if not channel.adhoc else None
+        try:
+            prep = self.targets.prepare(channel)
+            payload = self.providers.build(
+                for_tenant(channel, row_tenant), message, delivery_id, prep.target
+            )
+        except NotifyError as exc:
+            if channel.adhoc:
+                raise
+            return _Built(delivery_id, channel, row_tenant, None, None, _named(channel, exc))
+        return _Built(delivery_id, channel, row_tenant, prep, payload, "")
+
+    def rebuild(self, row: DeliveryRow) -> Job | Unsendable:
+        """A stored delivery as a job again, from the channel's *current* configuration."""
+        if row.channel.startswith(ADHOC_PREFIX):
+            return Unsendable(
+                "ad hoc --url targets are secret and not stored; only the process "
+                "that sent it could retry it"
+            )
+        try:
+            channel = self.router.channel(row.channel, row.tenant)
+        except NotifyError:
+            return Unsendable(f"channel {row.channel_key!r} is no longer configured")
+        try:
+            prep = self.targets.prepare(channel)
+            message = message_from_json(row.message)
+            payload = self.providers.build(
+                for_tenant(channel, row.tenant), message, row.id, prep.target
+            )
+        except NotifyError as exc:
+            return Unsendable(str(exc))
+        job = self.job(row.id, prep, message, payload)
+        job.attempts = row.attempts
+        return job
+
+
+def _named(channel: Channel, exc: NotifyError) -> str:
+    """The error as a reason that says which channel it is about."""
+    if isinstance(exc, ConfigError) and exc.path:
+        return str(exc)  # already ``notify.toml: channels.<name>.<key>: …``
+    where = f"tenants.{channel.tenant}.channels" if channel.tenant else "channels"
+    return f"{where}.{channel.name}: {exc}"
+
+
+def _unbuildable(channel: Channel) -> tuple[str, Masker]:
+    """How a channel that failed validation is shown: nothing of its URL but the host.
+
+    A URL of the wrong shape cannot say which part of it is the secret, so every path
+    segment and the query are masked; so is every string the channel's keys hold.
+    """
+    secrets = [v for v in channel.options.values() if isinstance(v, str)]
+    if channel.url:
+        secrets += url_secrets(channel.url)
+    return (masked_url(channel.url) if channel.url else "(invalid)"), Masker(secrets)

@@ -1,0 +1,58 @@
+"""What callers get back: one result per delivery, grouped by message; and dry-run plans."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from ._store import DeliveryStatus
+
+
+@attrs.frozen(kw_only=True)
+class DeliveryResult:
+    """How one delivery (one message to one channel) stands."""
+
+    id: str
+    channel: str
+    tenant: str | None
+    provider: str
+    status: DeliveryStatus
+    attempts: int = 0
+    reason: str = ""
+    http_status: int | None = None
+    next_attempt: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Delivered, or deliberately not sent (a kill switch, a silence, a cooldown)."""
+        return self.status in ("delivered", "skipped")
+
+
+@attrs.frozen
+class SendResult:
+    """What became of one message: a result per channel it was routed to."""
+
+    message_id: str
+    deliveries: tuple[DeliveryResult, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when every delivery was delivered (or deliberately skipped)."""
+        return bool(self.deliveries) and all(d.ok for d in self.deliveries)
+
+    def by_status(self, status: DeliveryStatus) -> list[DeliveryResult]:
+        return [d for d in self.deliveries if d.status == status]
+
+
+@attrs.frozen
+class PlannedDelivery:
+    """What ``--dry-run`` shows: where a message would go and the masked payload."""
+
+    channel: str
+    tenant: str | None
+    provider: str
+    target: str
+    payload: Mapping[str, Any]
+    skip: str | None = None

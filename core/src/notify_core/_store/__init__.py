@@ -1,0 +1,197 @@
+"""The store: the outbox and the audit log, behind one small typed protocol.
+
+The pipeline talks to :class:`Store` only; a backend is SQL and nothing else (no
+policy: when to auto-disable, whether a silence applies or a repeat is too soon is
+decided by the pipeline steps). The protocol is written for a server database too:
+claims are leased and atomic, writes come in batches (:meth:`Store.transaction`),
+time comes from the injected clock, and no caller assumes one file or one process.
+
+:func:`open_store` picks the backend from the location: a path (or ``sqlite:///…``)
+is the embedded SQLite store.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+from .._clock import SYSTEM_CLOCK, Clock
+from ._records import (
+    EXCERPT_LIMIT,
+    FINAL,
+    OPEN,
+    STATUSES,
+    AttemptRow,
+    ChannelState,
+    DeliveryRow,
+    DeliveryStatus,
+    NewDelivery,
+    Silence,
+    new_id,
+)
+
+__all__ = [
+    "EXCERPT_LIMIT",
+    "FINAL",
+    "OPEN",
+    "STATUSES",
+    "AttemptRow",
+    "ChannelState",
+    "DeliveryRow",
+    "DeliveryStatus",
+    "NewDelivery",
+    "Silence",
+    "Store",
+    "new_id",
+    "open_store",
+]
+
+
+class Store(Protocol):
+    """What the pipeline needs from a database. Methods are synchronous and fast.
+
+    ``remote`` says whether a call crosses a network: the async parts of the pipeline
+    run a remote store's calls off the event loop, and a local one's inline.
+    """
+
+    location: str
+    remote: bool
+    clock: Clock
+
+    def close(self) -> None: ...
+
+    def transaction(self) -> AbstractContextManager[Any]:
+        """One write transaction around many calls; a failing call rolls back only itself."""
+        ...
+
+    def changes(self) -> int | None:
+        """A number that moves whenever silences or channel switches may have changed.
+
+        Lets callers cache those rarely changing reads; ``None`` when the backend cannot
+        tell cheaply (callers then re-read after a short while).
+        """
+        ...
+
+    # -- the outbox ------------------------------------------------------------------
+
+    def add(
+        self, deliveries: Sequence[NewDelivery], *, owner: str | None = None, lease: float = 60.0
+    ) -> None:
+        """Insert deliveries in one transaction; ``sending`` ones are leased to ``owner``."""
+        ...
+
+    def claim(self, owner: str, *, limit: int, lease: float) -> list[DeliveryRow]:
+        """Atomically lease up to ``limit`` due deliveries (pending, or with a dead lease)."""
+        ...
+
+    def claim_ids(self, owner: str, ids: Sequence[str], *, lease: float) -> list[DeliveryRow]:
+        """Lease these deliveries now, if they are due or their lease is dead."""
+        ...
+
+    def record_attempt(
+        self,
+        attempt: AttemptRow,
+        *,
+        status: DeliveryStatus,
+        owner: str | None,
+        next_attempt: float | None = None,
+        lease_until: float | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> None:
+        """Log one attempt and move its delivery on, in one transaction.
+
+        ``status`` is final (``delivered``/``failed``), ``pending`` (released for whoever
+        claims it at ``next_attempt``) or ``sending`` (kept leased by ``owner``).
+        """
+        ...
+
+    def finish(self, delivery_id: str, *, status: DeliveryStatus, reason: str) -> None:
+        """End a delivery that will not be attempted (skipped, or its channel vanished)."""
+        ...
+
+    def release(self, ids: Iterable[str], owner: str) -> int:
+        """Give back leased deliveries (shutdown, cancellation): due again at once."""
+        ...
+
+    def requeue(self, ids: Iterable[str]) -> list[str]:
+        """Make failed or skipped deliveries pending again, keeping id and history."""
+        ...
+
+    def next_due(self) -> float | None:
+        """When the earliest pending delivery or lease falls due."""
+        ...
+
+    # -- the audit log ---------------------------------------------------------------
+
+    def get(self, delivery_id: str) -> DeliveryRow | None: ...
+
+    def find(self, prefix: str) -> list[DeliveryRow]:
+        """At most two deliveries whose id starts with ``prefix`` (people type a few)."""
+        ...
+
+    def query(
+        self,
+        *,
+        channel: str | None = None,
+        status: DeliveryStatus | None = None,
+        event: str | None = None,
+        tenant: str | None = None,
+        since: float | None = None,
+        limit: int | None = 50,
+        message_id: str | None = None,
+    ) -> list[DeliveryRow]:
+        """Deliveries newest first; ``event`` is a glob (``training.*``)."""
+        ...
+
+    def attempts(self, delivery_id: str) -> list[AttemptRow]: ...
+
+    def counts(self) -> dict[str, int]: ...
+
+    def prune(self, before: float) -> int:
+        """Remove finished deliveries (and their attempts) created before ``before``."""
+        ...
+
+    def latest(self, channel: str, tenant: str | None, dedup_key: str, since: float) -> str | None:
+        """The newest live (pending, sending or delivered) delivery of one notification."""
+        ...
+
+    # -- silences and channel state --------------------------------------------------
+
+    def add_silence(self, silence: Silence) -> None: ...
+
+    def silences(self, *, active_at: float | None = None) -> list[Silence]:
+        """Silences in force at ``active_at`` (all of them when None), newest first."""
+        ...
+
+    def remove_silence(self, silence_id: str) -> bool: ...
+
+    def channel_state(self, channel: str) -> ChannelState: ...
+
+    def channel_states(self) -> dict[str, ChannelState]: ...
+
+    def note_success(self, channel: str) -> None: ...
+
+    def note_failure(self, channel: str, reason: str) -> int:
+        """Count a failure; return the consecutive failures now on record."""
+        ...
+
+    def auto_disable(self, channel: str, reason: str) -> bool:
+        """Switch a channel off automatically; True only for the call that did it."""
+        ...
+
+    def set_enabled(self, channel: str, enabled: bool, reason: str | None = None) -> None:
+        """The manual switch. Enabling also clears an auto-disable and the failure count."""
+        ...
+
+
+def open_store(location: str | os.PathLike[str], *, clock: Clock = SYSTEM_CLOCK) -> Store:
+    """The store at ``location``: a SQLite file path, ``sqlite:///path`` or ``:memory:``."""
+    text = os.fspath(location)
+    if text.startswith("sqlite://"):
+        text = text.removeprefix("sqlite://").removeprefix("/") if text != "sqlite://" else ""
+        text = text or ":memory:"
+    from ._sqlite import SqliteStore
+
+    return SqliteStore(text, clock=clock)

@@ -1,0 +1,143 @@
+"""The records the store keeps, shared by every backend and by the results callers see.
+
+One definition of the delivery statuses (:data:`DeliveryStatus`) serves the database
+constraint, the store's rows and :class:`~notify_core.DeliveryResult`, so a status can
+never be spelt two ways.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from typing import Any, Literal, TypeVar, get_args
+
+import attrs
+
+DeliveryStatus = Literal["pending", "sending", "delivered", "failed", "skipped"]
+#: Every status, in lifecycle order.
+STATUSES: tuple[DeliveryStatus, ...] = get_args(DeliveryStatus)
+#: Statuses a delivery never leaves by itself (``notify retry`` may requeue them).
+FINAL: frozenset[DeliveryStatus] = frozenset({"delivered", "failed", "skipped"})
+#: Statuses that hold work still to be done.
+OPEN: frozenset[DeliveryStatus] = frozenset({"pending", "sending"})
+
+#: How much of a provider's answer an attempt keeps.
+EXCERPT_LIMIT = 2048
+
+
+def new_id(now: float) -> str:
+    """Time-ordered and unguessable: 11 hex digits of milliseconds, then 10 random ones."""
+    return f"{int(now * 1000):011x}{secrets.token_hex(5)}"
+
+
+@attrs.frozen(kw_only=True)
+class NewDelivery:
+    """A delivery as the outbox accepts it, before the store adds its bookkeeping."""
+
+    id: str
+    message_id: str
+    event: str
+    severity: str
+    tenant: str | None
+    channel: str
+    provider: str
+    target: str
+    message: str
+    payload: str | None
+    status: DeliveryStatus
+    dedup_key: str | None = None
+    last_error: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class DeliveryRow:
+    """A stored delivery: what it is, where it stands, and who holds its lease."""
+
+    id: str
+    message_id: str
+    created: float
+    updated: float
+    event: str
+    severity: str
+    tenant: str | None
+    channel: str
+    provider: str
+    target: str
+    message: str
+    payload: str | None
+    status: DeliveryStatus
+    attempts: int
+    next_attempt: float | None
+    lease_owner: str | None
+    lease_until: float | None
+    last_error: str | None
+    last_status: int | None
+    dedup_key: str | None
+    meta: str | None
+
+    @property
+    def channel_key(self) -> str:
+        return f"{self.tenant}/{self.channel}" if self.tenant else self.channel
+
+
+@attrs.frozen(kw_only=True)
+class AttemptRow:
+    """One try of one delivery, as the audit log keeps it (secrets already masked)."""
+
+    delivery_id: str
+    number: int
+    started: float
+    duration: float
+    http_status: int | None
+    outcome: str
+    error: str | None
+    response: str | None
+
+
+@attrs.frozen(kw_only=True)
+class Silence:
+    """Deliveries matching ``event`` (a glob), ``channel`` and ``tenant`` skip until ``until``."""
+
+    id: str
+    created: float
+    until: float
+    event: str
+    channel: str | None
+    tenant: str | None
+    reason: str | None
+
+
+@attrs.frozen(kw_only=True)
+class ChannelState:
+    """A channel's health and switches, shared by every process using the store."""
+
+    channel: str
+    disabled: bool = attrs.field(default=False, converter=bool)
+    disabled_reason: str | None = None
+    auto_disabled: bool = attrs.field(default=False, converter=bool)
+    consecutive_failures: int = 0
+    last_success: float | None = None
+    last_failure: float | None = None
+    last_error: str | None = None
+
+    @property
+    def off(self) -> bool:
+        return self.disabled or self.auto_disabled
+
+
+R = TypeVar("R")
+
+
+def columns(cls: type[Any]) -> tuple[str, ...]:
+    """The column names of a record class, in declaration order (the SELECT order)."""
+    return tuple(a.name for a in attrs.fields(cls))
+
+
+def mapper(cls: type[R]) -> Any:
+    """``row tuple → record`` for ``cls``: the one row mapping every query uses."""
+    names = columns(cls)
+
+    def to_record(row: Sequence[Any]) -> R:
+        return cls(**dict(zip(names, row, strict=True)))
+
+    return to_record

@@ -1,0 +1,52 @@
+"""What the SQLite store's table modules share: the connection and its transactions."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from .._clock import Clock
+from .._errors import StoreError
+
+
+class SqliteBase:
+    """The connection, the clock, and write transactions (nested ones as savepoints)."""
+
+    location: str
+    clock: Clock
+    _db: sqlite3.Connection
+    #: Writes through this connection, which ``PRAGMA data_version`` does not count.
+    _own_writes: int
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` … ``COMMIT``; nested writes become savepoints."""
+        if self._db.in_transaction:
+            yield from self._savepoint()
+            return
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write to database {self.location}: {exc}") from None
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        else:
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._db.execute("ROLLBACK")
+                raise StoreError(f"cannot write to database {self.location}: {exc}") from None
+
+    def _savepoint(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("SAVEPOINT nested")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK TO nested")
+            self._db.execute("RELEASE nested")
+            raise
+        self._db.execute("RELEASE nested")

@@ -1,0 +1,153 @@
+"""The worker: claims what is due from the store and attempts it, until told to stop.
+
+Any number of workers (threads of no consequence, processes, hosts) may share one
+store: claims are leased and atomic, so a delivery is attempted by one of them at a
+time, and a worker that dies leaves leases that expire into the next one's hands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from ._acceptance import Acceptance
+from ._dispatch import Dispatcher
+from ._job import Job
+from ._outbox import Outbox, Unsendable
+from ._results import DeliveryResult
+from ._store import DeliveryRow, DeliveryStatus
+
+log = logging.getLogger("notify")
+
+
+async def admit(
+    row: DeliveryRow, outbox: Outbox, acceptance: Acceptance, dispatcher: Dispatcher
+) -> Job | DeliveryResult:
+    """A claimed delivery as a job, or its end (failed or skipped) when it cannot go.
+
+    Kill switches and disables are checked again here, when it is about to be sent;
+    silences and cooldowns were decided when it was accepted.
+    """
+    job = outbox.rebuild(row)
+    status: DeliveryStatus
+    if isinstance(job, Unsendable):
+        status, reason = "failed", job.reason
+    else:
+        skip = acceptance.recheck(job.channel).skip
+        if skip is None:
+            return job
+        status, reason = "skipped", skip
+    await dispatcher.writer.call(dispatcher.store.finish, row.id, status=status, reason=reason)
+    return DeliveryResult(
+        id=row.id,
+        channel=row.channel,
+        tenant=row.tenant,
+        provider=row.provider,
+        status=status,
+        attempts=row.attempts,
+        reason=reason,
+    )
+
+
+class Worker:
+    """The loop of ``notify worker``: claim, admit, dispatch, collect."""
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        outbox: Outbox,
+        acceptance: Acceptance,
+        *,
+        lease: float,
+        concurrency: int,
+    ) -> None:
+        self.dispatcher = dispatcher
+        self.outbox = outbox
+        self.acceptance = acceptance
+        self.lease = lease
+        self.concurrency = concurrency
+        self.totals: dict[str, int] = {"delivered": 0, "failed": 0, "pending": 0, "skipped": 0}
+        self.tasks: set[asyncio.Task[DeliveryResult]] = set()
+        self.on_result: Callable[[DeliveryResult], None] | None = None
+        self.on_flight: Callable[[int], None] | None = None
+
+    def _count(self, result: DeliveryResult) -> None:
+        self.totals[result.status] = self.totals.get(result.status, 0) + 1
+        if self.on_result is not None:
+            self.on_result(result)
+
+    def _collect(self, task: asyncio.Task[DeliveryResult]) -> None:
+        self.tasks.discard(task)
+        if self.on_flight is not None:
+            self.on_flight(len(self.tasks))
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            # the delivery stays leased and comes back when the lease ends; say why
+            self.totals["errors"] = self.totals.get("errors", 0) + 1
+            log.warning(
+                "delivery %s: %s: %s (it will be retried when its lease ends)",
+                task.get_name(),
+                type(error).__name__,
+                error,
+            )
+            return
+        self._count(task.result())
+
+    async def _claim(self) -> list[DeliveryRow]:
+        free = self.concurrency * 2 - len(self.tasks)
+        if free <= 0:
+            return []
+        owner = self.dispatcher.owner
+        store = self.dispatcher.store
+        rows: list[DeliveryRow] = await self.dispatcher.writer.call(
+            store.claim, owner, limit=free, lease=self.lease
+        )
+        return rows
+
+    async def run(
+        self, stop: asyncio.Event, *, once: bool = False, grace: float = 10.0, poll: float = 0.5
+    ) -> dict[str, int]:
+        """Process due deliveries until ``stop`` is set (or, with ``once``, none is due).
+
+        On stop, in-flight attempts get ``grace`` seconds to finish; the rest are
+        cancelled and their leases given back, so nothing is lost or left ``sending``.
+        """
+        stopper = asyncio.create_task(stop.wait())
+        try:
+            while not stop.is_set():
+                rows = await self._claim()
+                for row in rows:
+                    job = await admit(row, self.outbox, self.acceptance, self.dispatcher)
+                    if isinstance(job, DeliveryResult):
+                        self._count(job)
+                        continue
+                    task = asyncio.create_task(
+                        self.dispatcher.run_one(job, deadline=0.0), name=job.id
+                    )
+                    self.tasks.add(task)
+                    task.add_done_callback(self._collect)
+                if rows and self.on_flight is not None:
+                    self.on_flight(len(self.tasks))
+                if once and not rows and not self.tasks:
+                    break
+                if rows and len(self.tasks) < self.concurrency * 2:
+                    continue
+                waiters: set[asyncio.Future[Any]] = {stopper, *self.tasks}
+                await asyncio.wait(waiters, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopper.cancel()
+            await self._drain(grace)
+        return self.totals
+
+    async def _drain(self, grace: float) -> None:
+        if not self.tasks:
+            return
+        _, still = await asyncio.wait(set(self.tasks), timeout=grace)
+        for task in still:
+            task.cancel()
+        if still:
+            await asyncio.wait(still)
