@@ -15,6 +15,8 @@ PLUGINS = sorted(str(p) for p in (ROOT / "plugins").iterdir() if (p / "pyproject
 #: the bundled ones, so the plugin guide's examples keep working.
 EXAMPLES = sorted(str(p) for p in (ROOT / "examples").iterdir() if (p / "pyproject.toml").exists())
 TEST_DEPS = ["pytest", "respx", "hypothesis", "standardwebhooks", "jsonschema", "slack_sdk"]
+#: Clients of the real PostgreSQL and Redis servers the test kit starts (testing/_services.py).
+TEST_DEPS += ["psycopg[binary]", "psycopg-pool", "redis"]
 
 
 def install_packages(session: nox.Session) -> None:
