@@ -41,7 +41,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def typecheck(session: nox.Session) -> None:
     install_packages(session)
-    session.install("mypy==2.4.1", "pytest", "respx", "hypothesis")
+    session.install("mypy==2.4.1", "pytest", "respx", "hypothesis", "redis")  # redis: its types
     session.run("mypy", "core/src", *[f"{p}/src" for p in (*PLUGINS, *EXAMPLES)])
 
 
@@ -50,5 +50,6 @@ def bench(session: nox.Session) -> None:
     """Figures, printed and written to benchmarks/RESULTS.md; needs nginx (apt) or aiohttp."""
     install_packages(session)
     session.install("apprise")  # the alternative users would reach for, measured side by side
+    session.install("redis")  # bench_limiter.py: the Redis-backed limiter
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)
