@@ -188,6 +188,7 @@ class _Service:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=_clean_env(),
+            cwd=self.directory,
             # Its own session: a Ctrl-C in the terminal reaches pytest, whose teardown
             # stops the server, instead of killing the server under the running tests.
             start_new_session=True,
@@ -241,12 +242,13 @@ class _Service:
         raise NotImplementedError
 
     def close(self) -> None:
-        """Stop the server and delete its directory; the object is spent afterwards."""
+        """Stop the server and delete its directory; a later :meth:`start` begins afresh."""
         self.stop()
         _LIVE.discard(self)
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
+        self.port = None
 
     def __del__(self) -> None:
         # a server dropped without close() still goes (its process would outlive the tests)
@@ -358,6 +360,7 @@ class PostgresServer(_Service):
             capture_output=True,
             env=_clean_env(),
             check=False,
+            cwd=self.directory,  # not the caller's: the postgres user may not enter that
             **(self._as if as_server else {}),
         )
         if result.returncode != 0:
@@ -443,6 +446,10 @@ class PostgresServer(_Service):
     def stop(self) -> None:
         """Fast shutdown (SIGINT: clients are disconnected, a checkpoint is written)."""
         self._signal_stop(signal.SIGINT, timeout=30.0)
+
+    def close(self) -> None:
+        super().close()
+        self._initialized = False
 
     def restart(self) -> PostgresServer:
         """Stop and start again on the same port, keeping the data: "PostgreSQL restarted"."""
