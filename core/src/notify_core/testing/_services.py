@@ -32,6 +32,7 @@ import subprocess
 import tempfile
 import time
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -196,7 +197,7 @@ class _Service:
         )
         _LIVE.add(self)
 
-    def _wait_ready(self, ready: Any, timeout: float) -> None:
+    def _wait_ready(self, ready: Callable[[], bool], timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while True:
             assert self._proc is not None
