@@ -15,6 +15,8 @@ PLUGINS = sorted(str(p) for p in (ROOT / "plugins").iterdir() if (p / "pyproject
 #: the bundled ones, so the plugin guide's examples keep working.
 EXAMPLES = sorted(str(p) for p in (ROOT / "examples").iterdir() if (p / "pyproject.toml").exists())
 TEST_DEPS = ["pytest", "respx", "hypothesis", "standardwebhooks", "jsonschema", "slack_sdk"]
+#: Clients of the real PostgreSQL and Redis servers the test kit starts (testing/_services.py).
+TEST_DEPS += ["psycopg[binary]", "psycopg-pool", "redis"]
 
 
 def install_packages(session: nox.Session) -> None:
@@ -39,7 +41,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def typecheck(session: nox.Session) -> None:
     install_packages(session)
-    session.install("mypy==2.4.1", "pytest", "respx", "hypothesis")
+    session.install("mypy==2.4.1", "pytest", "respx", "hypothesis", "redis")  # redis: its types
     session.run("mypy", "core/src", *[f"{p}/src" for p in (*PLUGINS, *EXAMPLES)])
 
 
@@ -48,5 +50,6 @@ def bench(session: nox.Session) -> None:
     """Figures, printed and written to benchmarks/RESULTS.md; needs nginx (apt) or aiohttp."""
     install_packages(session)
     session.install("apprise")  # the alternative users would reach for, measured side by side
+    session.install("redis")  # bench_limiter.py: the Redis-backed limiter
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)

@@ -19,6 +19,13 @@ Fixtures
     ``notify_cli``
         runs the real ``notify`` command in a subprocess from ``tmp_path``
         (see :func:`run_notify`).
+    ``postgres_server``, ``redis_server`` (session)
+        a throw-away :class:`PostgresServer` / :class:`RedisServer` on 127.0.0.1 (real
+        ``postgres`` and ``redis-server``; a missing binary fails with the install hint).
+        ``restart()`` keeps the port (and PostgreSQL's data) for "server restarted" tests.
+    ``postgres_url``, ``redis_url``
+        per test: a fresh database (``postgresql://user:password@…``, dropped after) or the
+        emptied Redis (``redis://127.0.0.1:port/0``, ``FLUSHALL`` first).
 
 The contract suite
     :class:`ProviderContract` (with :class:`Example`): subclass it in a ``Test…``
@@ -49,16 +56,24 @@ __all__ = [
     "Example",
     "FakeClock",
     "LoopbackOnlyTransport",
+    "PostgresServer",
     "ProviderContract",
     "RecordedRequest",
     "RecordingServer",
+    "RedisServer",
+    "ServerFailed",
+    "ServerNotFound",
     "check_golden",
     "local_notifier",
     "notifier_for",
     "notify_cli",
+    "postgres_server",
+    "postgres_url",
     "providers_for",
     "query",
     "recorder",
+    "redis_server",
+    "redis_url",
     "reference_messages",
     "run_notify",
     "stored_bytes",
@@ -67,3 +82,13 @@ __all__ = [
 if find_spec("pytest") is not None:  # the fixtures and the contract need pytest
     from ._contract import Example, ProviderContract, reference_messages
     from ._fixtures import notifier_for, notify_cli, recorder
+    from ._service_fixtures import (
+        PostgresServer,
+        RedisServer,
+        ServerFailed,
+        ServerNotFound,
+        postgres_server,
+        postgres_url,
+        redis_server,
+        redis_url,
+    )
