@@ -172,7 +172,7 @@ class Dispatcher:
         if status == "delivered":
             self.health.success(job.channel.key)
         elif status == "failed" and counts_as_failure:
-            self.health.failure(job.channel.key, reason)
+            self.health.failure(job.channel, reason)
         return DeliveryResult(
             id=job.id,
             channel=job.channel.name,

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ._acceptance import Acceptance, switch_reason
+from ._announce import Announcer
 from ._blocking import Bridge
 from ._channel import Channel
 from ._clock import SYSTEM_CLOCK, Clock
@@ -102,6 +103,7 @@ class Notifier:
         self._acceptance: Acceptance | None = None
         self._outbox: Outbox | None = None
         self._health: Health | None = None
+        self._announcer: Announcer | None = None
         self._runtime_: _Runtime | None = None
         self._bridge = Bridge(self)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
@@ -141,8 +143,12 @@ class Notifier:
     @property
     def health(self) -> Health:
         if self._health is None:
+            self._announcer = Announcer(self.router, self.outbox, self.store)
             self._health = Health(
-                self.store, clock=self.clock, auto_disable_after=self.config.auto_disable_after
+                self.store,
+                clock=self.clock,
+                auto_disable_after=self.config.auto_disable_after,
+                on_disabled=self._announcer.channel_disabled,
             )
         return self._health
 
@@ -318,7 +324,32 @@ class Notifier:
             results.append(await dispatcher.run_one(accepted.jobs[0], deadline=deadline))
         elif accepted.jobs:
             results += await dispatcher.run(accepted.jobs, deadline=deadline)
+        if self._announcer is not None and self._announcer.pending and wait > 0:
+            # one attempt each, now: the caller waits for its own message, not for the news
+            # about a channel; what needs a retry is left to the next worker
+            await self._attempt_now(self._announcer.take(), self.clock.time())
         return SendResult(message_id=accepted.message_id, deliveries=accepted.ordered(results))
+
+    async def _attempt_now(
+        self, ids: Sequence[str], deadline: float, *, fresh_budget: bool = False
+    ) -> list[DeliveryResult]:
+        """Claim these stored deliveries and attempt them in this process until ``deadline``."""
+        dispatcher = self._runtime().dispatcher
+        lease = self.lease + max(0.0, deadline - self.clock.time())
+        rows = await dispatcher.writer.call(self.store.claim_ids, self.owner, ids, lease=lease)
+        jobs = []
+        results: list[DeliveryResult] = []
+        for row in rows:
+            job = await admit(row, self.outbox, self.acceptance, dispatcher)
+            if isinstance(job, DeliveryResult):
+                results.append(job)
+            else:
+                if fresh_budget:
+                    job.budget_from = row.attempts
+                jobs.append(job)
+        if jobs:
+            results += await dispatcher.run(jobs, deadline=deadline)
+        return results
 
     def send(
         self,
@@ -370,20 +401,8 @@ class Notifier:
         """
         wait = self.wait if wait is None else wait
         dispatcher = self._runtime().dispatcher
-        self.store.requeue(ids)
-        rows = self.store.claim_ids(self.owner, ids, lease=self.lease + wait)
-        jobs = []
-        results: list[DeliveryResult] = []
-        for row in rows:
-            job = await admit(row, self.outbox, self.acceptance, dispatcher)
-            if isinstance(job, DeliveryResult):
-                results.append(job)
-            else:
-                job.budget_from = row.attempts
-                jobs.append(job)
-        if jobs:
-            results += await dispatcher.run(jobs, deadline=self.clock.time() + wait)
-        return results
+        await dispatcher.writer.call(self.store.requeue, ids)
+        return await self._attempt_now(ids, self.clock.time() + wait, fresh_budget=True)
 
     def retry(self, ids: Sequence[str], *, wait: float | None = None) -> list[DeliveryResult]:
         """Blocking twin of :meth:`aretry`."""
