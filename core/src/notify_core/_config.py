@@ -68,16 +68,23 @@ class Config:
 
 
 def find_config(
-    explicit: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+    explicit: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    implicit: bool = True,
 ) -> Path | None:
-    """``--config``, then ``$NOTIFY_CONFIG``, then ``./notify.toml``; None if none applies."""
+    """``--config``, then ``$NOTIFY_CONFIG``, then ``./notify.toml``; None if none applies.
+
+    ``implicit=False`` skips ``./notify.toml``: an ad hoc ``--url`` send must not read
+    whatever configuration happens to lie in the current folder.
+    """
     env = os.environ if env is None else env
     if explicit:
         return Path(explicit)
     if env.get(CONFIG_ENV):
         return Path(env[CONFIG_ENV])
     default = Path(DEFAULT_CONFIG)
-    return default if default.exists() else None
+    return default if implicit and default.exists() else None
 
 
 def load_config(

@@ -29,7 +29,8 @@ from ._dispatch import Dispatcher, attempt_cap
 from ._errors import ConfigError, NotifyError
 from ._health import Health
 from ._http import REROUTE_ENV, parse_reroute
-from ._limits import Limiter, LocalLimiter
+from ._limits import Limiter
+from ._limits_gcra import GcraLimiter
 from ._models import Message, Severity
 from ._outbox import Outbox, payload_record
 from ._plugins import Providers
@@ -83,6 +84,7 @@ class Notifier:
         concurrency: int | None = None,
         env: Mapping[str, str] | None = None,
         clock: Clock | None = None,
+        read_only: bool = False,
     ) -> None:
         self.env = os.environ if env is None else env
         self.clock = clock or SYSTEM_CLOCK
@@ -107,6 +109,8 @@ class Notifier:
         self._runtime_: _Runtime | None = None
         self._bridge = Bridge(self)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        #: open the store only to read (the log commands): never create or change it
+        self.read_only = read_only
 
     @classmethod
     def from_config(cls, path: str | os.PathLike[str] | None = None, **kwargs: Any) -> Notifier:
@@ -123,7 +127,7 @@ class Notifier:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = open_store(self.db_path, clock=self.clock)
+            self._store = open_store(self.db_path, clock=self.clock, read_only=self.read_only)
         return self._store
 
     @property
@@ -170,7 +174,7 @@ class Notifier:
         return max(self.config.lease, attempt_cap(longest) + 1)
 
     def _limiter(self) -> Limiter:
-        return LocalLimiter(self.clock)
+        return GcraLimiter(self.clock)
 
     def _dispatcher(self, concurrency: int | None = None) -> tuple[Clients, Dispatcher]:
         from ._http import Clients

@@ -36,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     if state.debug:  # accepted anywhere on the line, not only before the command
         args = ["--debug", *(a for a in args if a != "--debug")]
     command = typer.main.get_command(app)
+    if not args:  # `notify` alone asks what there is: the help, on stdout, exit 0
+        with command.make_context("notify", ["--help"], resilient_parsing=True) as help_ctx:
+            sys.stdout.write(command.get_help(help_ctx) + "\n")
+        return 0
     try:
         result = command.main(args=args, prog_name="notify", standalone_mode=False)
     except typer.Exit as exc:

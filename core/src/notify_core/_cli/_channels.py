@@ -9,11 +9,12 @@ import attrs
 import typer
 
 from .._config import NO_CONFIG, find_config, load_config
-from .._errors import ConfigError, NotifyError
+from .._errors import ConfigError, NotifyError, StoreError
 from .._health import state_label
 from .._models import Message
 from .._notifier import Notifier
 from .._plugins import Providers
+from .._store import ChannelState
 from ._common import (
     ConfigOpt,
     DbOpt,
@@ -24,12 +25,16 @@ from ._common import (
     load_notifier,
     print_json,
     table,
+    wait_seconds,
     when,
 )
 
 
 def _channel_state(notifier: Notifier, key: str, enabled_in_config: bool) -> dict[str, Any]:
-    state = notifier.store.channel_state(key)
+    try:
+        state = notifier.store.channel_state(key)
+    except StoreError:  # nothing sent yet: no database, no history
+        state = ChannelState(channel=key)
     return {
         "state": state_label(state, enabled_in_config),
         "last_success": when(state.last_success) if state.last_success else None,
@@ -44,7 +49,7 @@ def channels(config: ConfigOpt = None, db: DbOpt = None, json_out: JsonOpt = Fal
 
     Example: notify channels --json
     """
-    with load_notifier(config, db) as notifier:
+    with load_notifier(config, db, read_only=True) as notifier:
         rows = []
         for channel in notifier.config.all_channels():
             spec = notifier.providers.spec(channel.provider)
@@ -150,6 +155,7 @@ def send_test(
 
     Example: notify test ml-slack
     """
+    wait = wait_seconds(wait)
     with load_notifier(config, db) as notifier:
         target = notifier.channel(channel, tenant)
         message = Message(

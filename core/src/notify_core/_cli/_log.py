@@ -61,7 +61,7 @@ def log(
     event: Annotated[str | None, typer.Option(help="Event glob, e.g. 'training.*'.")] = None,
     tenant: TenantOpt = None,
     since: Annotated[str | None, typer.Option(help="Only newer than 30m, 2h, 7d…")] = None,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many rows.")] = 50,
+    limit: Annotated[int, typer.Option(min=1, max=1_000_000, help="At most this many rows.")] = 50,
     config: ConfigOpt = None,
     db: DbOpt = None,
     json_out: JsonOpt = False,
@@ -74,13 +74,14 @@ def log(
         return
     if status is not None and status not in STATUSES:
         raise UsageError(f"--status {status!r}: choose one of {', '.join(STATUSES)}")
-    with load_notifier(config, db, required=False) as notifier:
+    after = since_time(since)  # a bad option is reported before any database is opened
+    with load_notifier(config, db, required=False, read_only=True) as notifier:
         rows = notifier.store.query(
             channel=channel,
-            status=status,
+            status=status,  # checked against STATUSES above
             event=event,
             tenant=tenant,
-            since=since_time(since),
+            since=after,
             limit=limit,
         )
     if json_out:
@@ -121,7 +122,7 @@ def log_show(
 
     Example: notify log show 1a2056624f5
     """
-    with load_notifier(config, db, required=False) as notifier:
+    with load_notifier(config, db, required=False, read_only=True) as notifier:
         row = find_delivery(notifier, delivery_id)
         attempts = notifier.store.attempts(row.id)
     data = _row_dict(row)

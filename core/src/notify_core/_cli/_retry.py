@@ -16,8 +16,10 @@ from ._common import (
     app,
     find_delivery,
     load_notifier,
+    paint,
     print_json,
     since_time,
+    wait_seconds,
 )
 
 
@@ -36,10 +38,13 @@ def retry(
 
     Example: notify retry --failed --channel ml-slack --since 1d
     """
-    if bool(ids) == failed:
-        raise UsageError("give delivery IDs or --failed (not both)")
+    if ids and failed:
+        raise UsageError("give delivery IDs or --failed, not both")
+    if not ids and not failed:
+        raise UsageError("give the delivery IDs to retry, or --failed for every failed one")
     if (channel or since) and not failed:
         raise UsageError("--channel and --since go with --failed")
+    wait = wait_seconds(wait)
     with load_notifier(config, db) as notifier:
         if failed:
             rows = notifier.store.query(
@@ -59,5 +64,7 @@ def retry(
         if not results:
             typer.echo("nothing to retry")
         for r in results:
-            typer.echo(f"{r.status:<9} {r.channel}  attempt {r.attempts}  {r.reason}  [{r.id}]")
+            typer.echo(
+                f"{paint(r.status, 9)} {r.channel}  attempt {r.attempts}  {r.reason}  [{r.id}]"
+            )
     return 0 if all(r.status == "delivered" for r in results) else 1

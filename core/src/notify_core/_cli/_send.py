@@ -12,7 +12,18 @@ from .._channel import Channel
 from .._models import Action, Field, IncidentState, Message, Severity
 from .._results import SendResult
 from .._routing import adhoc_channel
-from ._common import ConfigOpt, DbOpt, JsonOpt, UsageError, app, load_notifier, print_json, when
+from ._common import (
+    ConfigOpt,
+    DbOpt,
+    JsonOpt,
+    UsageError,
+    app,
+    load_notifier,
+    paint,
+    print_json,
+    wait_seconds,
+    when,
+)
 
 
 def parse_pair(value: str, option: str, what: str) -> tuple[str, str]:
@@ -33,7 +44,10 @@ def parse_action(value: str) -> Action:
 
 @app.command(no_args_is_help=False)
 def send(
-    title: Annotated[str | None, typer.Option("--title", "-t", help="The headline.")] = None,
+    title: Annotated[
+        str | None,
+        typer.Option("--title", "-t", help="The headline (required)."),
+    ] = None,
     body: Annotated[str, typer.Option("--body", "-b", help="Text; '-' reads stdin.")] = "",
     event: Annotated[str, typer.Option(help="Event name, used for routing.")] = "",
     severity: Annotated[
@@ -87,14 +101,13 @@ def send(
     """
     if title is None:
         raise UsageError("send: --title/-t is required")
-    if body == "-":
-        body = sys.stdin.read()
+    if body == "-":  # a log tail may hold any bytes: they must not lose the message
+        body = sys.stdin.buffer.read().decode("utf-8", errors="replace")
     try:
         level = Severity.parse(severity)
     except ValueError as exc:
         raise UsageError(f"--severity: {exc}") from None
-    if wait is not None and wait < 0:
-        raise UsageError("--wait: must not be negative")
+    wait = wait_seconds(wait)
     if state not in ("trigger", "acknowledge", "resolve"):
         raise UsageError(f"--state {state!r}: choose trigger, acknowledge or resolve")
     fields = [Field(*parse_pair(f, "--field", "KEY=VALUE")) for f in field or ()]
@@ -108,7 +121,8 @@ def send(
         dedup_key=dedup_key,
         state=cast("IncidentState", state),
     )
-    notifier = load_notifier(config, db, required=url is None)
+    # an ad hoc --url send reads a configuration only when one is named
+    notifier = load_notifier(config, db, required=url is None, implicit=url is None)
     with notifier:
         if url is not None:
             if to:
@@ -175,4 +189,6 @@ def _report(result: SendResult, as_json: bool, *, queued_ok: bool) -> None:
         )
         if d.status == "pending" and d.attempts:
             detail = f"will retry (queued for `notify worker`): {d.reason}"
-        typer.echo(f"{d.status:<9} {name}  {d.provider}  {tries}  {detail}  [{d.id}]".rstrip())
+        typer.echo(
+            f"{paint(d.status, 9)} {name}  {d.provider}  {tries}  {detail}  [{d.id}]".rstrip()
+        )

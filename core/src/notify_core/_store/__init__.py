@@ -186,12 +186,18 @@ class Store(Protocol):
         ...
 
 
-def open_store(location: str | os.PathLike[str], *, clock: Clock = SYSTEM_CLOCK) -> Store:
-    """The store at ``location``: a SQLite file path, ``sqlite:///path`` or ``:memory:``."""
+def open_store(
+    location: str | os.PathLike[str], *, clock: Clock = SYSTEM_CLOCK, read_only: bool = False
+) -> Store:
+    """The store at ``location``: a SQLite file path, ``sqlite:///path`` or ``:memory:``.
+
+    ``read_only`` is for commands that only look (``notify log``): the store must exist
+    already, and nothing is ever written, so a read-only file can be read.
+    """
     text = os.fspath(location)
     if text.startswith("sqlite://"):
         text = text.removeprefix("sqlite://").removeprefix("/") if text != "sqlite://" else ""
         text = text or ":memory:"
     from ._sqlite import SqliteStore
 
-    return SqliteStore(text, clock=clock)
+    return SqliteStore(text, clock=clock, read_only=read_only)

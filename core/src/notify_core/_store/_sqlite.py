@@ -33,7 +33,7 @@ class SqliteStore(OutboxSQL, StateSQL):
 
     remote = False
 
-    def __init__(self, path: str, *, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(self, path: str, *, clock: Clock = SYSTEM_CLOCK, read_only: bool = False) -> None:
         self.location = path
         self.clock = clock
         self._own_writes = 0
@@ -44,6 +44,10 @@ class SqliteStore(OutboxSQL, StateSQL):
                     raise StoreError(
                         f"cannot open database {path}: directory {parent} does not exist"
                     )
+            if read_only:
+                self._db = self._open_read_only(path)
+                self._check_version()
+                return
             self._db = sqlite3.connect(
                 path, isolation_level=None, timeout=30.0, check_same_thread=False
             )
@@ -55,6 +59,41 @@ class SqliteStore(OutboxSQL, StateSQL):
             self._migrate()
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open database {path}: {exc}") from None
+
+    @staticmethod
+    def _open_read_only(path: str) -> sqlite3.Connection:
+        """For commands that only read: never create a file, work on a read-only one.
+
+        ``mode=ro`` still needs to create the WAL's shared-memory file; where even that is
+        impossible (a read-only folder or mount), ``immutable=1`` reads the file as is.
+        """
+        if path == ":memory:" or not Path(path).is_file():
+            raise StoreError(
+                f"no database at {path}: nothing has been stored there yet "
+                "(check --db, $NOTIFY_DB or [notify].db)"
+            )
+        uri = Path(path).resolve().as_uri()
+        try:
+            db = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, timeout=30.0)
+            db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+        except sqlite3.OperationalError:
+            db = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None)
+        db.execute("PRAGMA busy_timeout = 30000")
+        return db
+
+    def _check_version(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version != SCHEMA_VERSION:
+            newer = "newer" if version > SCHEMA_VERSION else "older"
+            raise StoreError(
+                f"database {self.location} has schema {version}, {newer} than this notify "
+                f"({SCHEMA_VERSION}); "
+                + (
+                    "upgrade notify-core"
+                    if version > SCHEMA_VERSION
+                    else "run `notify worker --once` to migrate it"
+                )
+            )
 
     def close(self) -> None:
         self._db.close()

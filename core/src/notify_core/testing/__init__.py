@@ -18,7 +18,7 @@ Fixtures
         recorder and any other host refused; its store is in ``tmp_path``.
     ``notify_cli``
         runs the real ``notify`` command in a subprocess from ``tmp_path``
-        (see :func:`run_notify`).
+        (see :func:`run_notify`; :func:`run_notify_tty` runs it on a pseudo-terminal).
     ``postgres_server``, ``redis_server`` (session)
         a throw-away :class:`PostgresServer` / :class:`RedisServer` on 127.0.0.1 (real
         ``postgres`` and ``redis-server``; a missing binary fails with the install hint).
@@ -47,6 +47,7 @@ from ._cli import CliResult, query, run_notify, stored_bytes
 from ._clock import FakeClock
 from ._golden import UPDATE_ENV, check_golden
 from ._local import LoopbackOnlyTransport, local_notifier, providers_for
+from ._pty import run_notify_tty
 from ._server import Answer, RecordedRequest, RecordingServer
 
 __all__ = [
@@ -76,6 +77,7 @@ __all__ = [
     "redis_url",
     "reference_messages",
     "run_notify",
+    "run_notify_tty",
     "stored_bytes",
 ]
 
