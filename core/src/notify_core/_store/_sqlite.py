@@ -18,6 +18,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from .._clock import SYSTEM_CLOCK, Clock
 from .._errors import StoreError
@@ -39,7 +40,7 @@ class SqliteStore(OutboxSQL, StateSQL):
         self._own_writes = 0
         try:
             if path != ":memory:":
-                parent = Path(path).resolve().parent
+                parent = Path(path).parent  # not resolved: a reader may not see the parents
                 if not parent.is_dir():
                     raise StoreError(
                         f"cannot open database {path}: directory {parent} does not exist"
@@ -72,7 +73,7 @@ class SqliteStore(OutboxSQL, StateSQL):
                 f"no database at {path}: nothing has been stored there yet "
                 "(check --db, $NOTIFY_DB or [notify].db)"
             )
-        uri = Path(path).resolve().as_uri()
+        uri = "file:" + quote(path)
         try:
             db = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, timeout=30.0)
             db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()

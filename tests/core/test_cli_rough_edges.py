@@ -1,0 +1,139 @@
+"""What a new user met at a terminal: each rough edge, in the real CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from notify_core.testing import run_notify_tty
+
+ID = re.compile(r"\b[0-9a-f]{21}\b")
+CLI = [sys.executable, "-c", "import sys; from notify_core._cli import main; sys.exit(main())"]
+
+
+def console_config(tmp_path):
+    (tmp_path / "notify.toml").write_text('[channels.dev]\nprovider = "console"\n')
+
+
+def test_ids_are_never_cut_on_an_80_column_terminal_and_statuses_have_colour(tmp_path):
+    console_config(tmp_path)
+    sent = run_notify_tty("send", "-t", "x" * 60, "-b", "y" * 300, cwd=tmp_path)
+    assert sent.returncode == 0
+    assert "\x1b[32mdelivered" in sent.stdout  # green
+    [delivery_id] = set(ID.findall(sent.stdout))
+    log = run_notify_tty("log", cwd=tmp_path, columns=80)
+    assert delivery_id in log.stdout  # whole, so it can be copied into `notify log show`
+    assert "\x1b[" in log.stdout
+    plain = run_notify_tty("log", cwd=tmp_path, columns=80, env={"NO_COLOR": "1"})
+    assert delivery_id in plain.stdout
+    assert "\x1b[3" not in plain.stdout
+
+
+def test_piped_output_has_no_colour(notify_cli, tmp_path):
+    console_config(tmp_path)
+    result = notify_cli("send", "-t", "x")
+    assert "\x1b[" not in result.stdout
+
+
+def test_bare_notify_prints_help_and_exits_0(notify_cli):
+    result = notify_cli()
+    assert result.returncode == 0
+    assert result.stdout.startswith("Usage: notify")
+    assert result.stderr == ""
+
+
+def test_title_is_marked_required_in_help(notify_cli):
+    assert "The headline (required)." in notify_cli("send", "--help").stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["log", "--limit", "99999999999999999999"], "--limit"),
+        (["silence", "--event", "*", "--for", "99999999999d"], "too long (at most 100 years)"),
+        (["send", "-t", "x", "--wait", "nan"], "--wait: must be a number of seconds"),
+        (["send", "-t", "x", "--wait", "inf"], "--wait: must be a number of seconds"),
+        (["prune", "--older-than", "99999999999d"], "too long"),
+    ],
+)
+def test_values_out_of_range_are_usage_errors(notify_cli, tmp_path, args, expected):
+    console_config(tmp_path)
+    notify_cli("send", "-t", "make the database")
+    result = notify_cli(*args)
+    assert result.returncode == 2, result
+    assert expected in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_an_adhoc_send_ignores_the_configuration_in_the_folder(notify_cli, tmp_path):
+    (tmp_path / "notify.toml").write_text("this is [not toml")
+    result = notify_cli("send", "--url", "console://", "-t", "ad hoc")
+    assert result.returncode == 0, result.stderr
+    named = notify_cli("send", "--url", "console://", "-t", "x", "--config", "notify.toml")
+    assert named.returncode == 2  # a configuration named on purpose is read
+    assert "invalid TOML" in named.stderr
+
+
+def test_the_worker_summary_counts_deliveries_not_attempts(tmp_path, recorder):
+    recorder.script(503, 503, path="/a")
+    (tmp_path / "notify.toml").write_text(
+        f'[channels.a]\nprovider = "webhook"\nurl = "{recorder.url}/a"\n'
+        "retry = { attempts = 5, backoff = 0.01, max_delay = 0.02 }\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFY_")}
+    subprocess.run([*CLI, "send", "-t", "x", "--wait", "0"], cwd=tmp_path, env=env, check=True)
+    worker = subprocess.Popen(
+        [*CLI, "worker"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        recorder.wait_for(3, timeout=20)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _, err = worker.communicate(timeout=20)
+    assert len(recorder.requests) == 3  # one delivery, three attempts (503, 503, 200)
+    assert "worker stopped: delivered 1, failed 0, pending 0, skipped 0" in err
+
+
+def test_log_reads_a_read_only_database(notify_cli, tmp_path, request):
+    """As someone who may read the database but not write it (a copy, a read-only mount)."""
+    if os.geteuid() != 0:
+        pytest.fail("this test drops privileges to `nobody` to make a file read-only: run as root")
+    console_config(tmp_path)
+    assert notify_cli("send", "-t", "kept").returncode == 0
+    folder = Path(tempfile.mkdtemp(prefix="notify-ro-"))  # under /tmp: nobody can reach it
+    request.addfinalizer(lambda: shutil.rmtree(folder, ignore_errors=True))
+    folder.chmod(0o755)
+    for name in ("notify.db", "notify.toml"):
+        shutil.copy(tmp_path / name, folder / name)
+        (folder / name).chmod(0o444)
+    site = sysconfig.get_paths()["purelib"]  # this environment's packages, for Debian's python
+    code = (
+        f"import site; site.addsitedir({site!r}); import sys; "
+        "from notify_core._cli import main; sys.exit(main())"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFY_")}
+    try:
+        result = subprocess.run(
+            ["/usr/bin/python3", "-c", code, "log", "--json"], cwd=folder, env=env,
+            capture_output=True, text=True, user="nobody", group="nogroup", extra_groups=[],
+            check=False,
+        )  # fmt: skip
+    except PermissionError as exc:
+        pytest.fail(f"cannot run /usr/bin/python3 as nobody ({exc}): apt-get install python3")
+    if "No module named" in result.stderr:
+        pytest.fail(f"nobody cannot read this environment's packages at {site}: {result.stderr}")
+    assert result.returncode == 0, result.stderr
+    [row] = json.loads(result.stdout)
+    assert row["status"] == "delivered"
