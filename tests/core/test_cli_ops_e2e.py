@@ -160,7 +160,7 @@ def test_prune_keeps_pending_work(notify_cli, tmp_path, recorder):
     assert notify_cli("send", "-t", "done", "--to", "good").returncode == 0
     assert notify_cli("send", "-t", "later", "--to", "good", "--wait", "0").returncode == 0
     time.sleep(0.05)
-    result = as_json(notify_cli("prune", "--older-than", "0s", "--json"))
+    result = as_json(notify_cli("prune", "--older-than", "0s", "--yes", "--json"))
     assert result == {"removed": 1}
     assert [r["status"] for r in query(tmp_path / "ops.db", "SELECT status FROM deliveries")] == [
         "pending"

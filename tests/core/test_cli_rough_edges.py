@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from notify_core.testing import run_notify_tty
+from notify_core.testing import Answer, query, run_notify_tty
 
 ID = re.compile(r"\b[0-9a-f]{21}\b")
 CLI = [sys.executable, "-c", "import sys; from notify_core._cli import main; sys.exit(main())"]
@@ -137,3 +137,50 @@ def test_log_reads_a_read_only_database(notify_cli, tmp_path, request):
     assert result.returncode == 0, result.stderr
     [row] = json.loads(result.stdout)
     assert row["status"] == "delivered"
+
+
+def test_prune_asks_first_and_off_a_terminal_wants_yes(notify_cli, tmp_path):
+    console_config(tmp_path)
+    for title in ("a", "b"):
+        assert notify_cli("send", "-t", title).returncode == 0
+    count = "SELECT COUNT(*) AS n FROM deliveries"
+    dry = notify_cli("prune", "--older-than", "0s", "--dry-run")
+    assert dry.stdout.strip() == "would remove 2 finished deliveries older than 0s"
+    refused = notify_cli("prune", "--older-than", "0s")
+    assert refused.returncode == 2
+    assert "pass --yes (or --dry-run to count only)" in refused.stderr
+    assert query(tmp_path / "notify.db", count)[0]["n"] == 2
+    declined = run_notify_tty("prune", "--older-than", "0s", cwd=tmp_path, answer="n\n")
+    assert "Remove 2 finished deliveries older than 0s? [y/N]" in declined.stdout
+    assert declined.returncode == 1
+    assert query(tmp_path / "notify.db", count)[0]["n"] == 2
+    done = notify_cli("prune", "--older-than", "0s", "--yes")
+    assert done.stdout.strip() == "removed 2 finished deliveries older than 0s"
+    assert query(tmp_path / "notify.db", count)[0]["n"] == 0
+
+
+def test_prune_of_a_database_that_is_not_there_creates_none(notify_cli, tmp_path):
+    result = notify_cli("prune", "--older-than", "1d", "--yes", "--db", "typo.db")
+    assert result.returncode == 2
+    assert "no database at typo.db" in result.stderr
+    assert not (tmp_path / "typo.db").exists()
+
+
+def test_an_explicit_retry_goes_out_to_a_disabled_channel_with_a_warning(
+    notify_cli, tmp_path, recorder
+):
+    recorder.script(Answer(400, "bad"), path="/a")
+    (tmp_path / "notify.toml").write_text(
+        f'[channels.a]\nprovider = "webhook"\nurl = "{recorder.url}/a"\n'
+    )
+    sent = json.loads(notify_cli("send", "-t", "x", "--json").stdout)
+    [failed] = sent["deliveries"]
+    assert failed["status"] == "failed"
+    assert notify_cli("disable", "a", "--reason", "maintenance").returncode == 0
+    result = notify_cli("retry", failed["id"])
+    assert result.returncode == 0, result
+    assert result.stdout.startswith("delivered")
+    assert "notify: warning: a is disabled by hand: maintenance; retrying anyway" in result.stderr
+    assert len(recorder.requests) == 2
+    later = json.loads(notify_cli("send", "-t", "y", "--json").stdout)
+    assert later["deliveries"][0]["status"] == "skipped"  # still off for everything else

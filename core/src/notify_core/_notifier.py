@@ -335,7 +335,7 @@ class Notifier:
         return SendResult(message_id=accepted.message_id, deliveries=accepted.ordered(results))
 
     async def _attempt_now(
-        self, ids: Sequence[str], deadline: float, *, fresh_budget: bool = False
+        self, ids: Sequence[str], deadline: float, *, explicit: bool = False
     ) -> list[DeliveryResult]:
         """Claim these stored deliveries and attempt them in this process until ``deadline``."""
         dispatcher = self._runtime().dispatcher
@@ -344,11 +344,11 @@ class Notifier:
         jobs = []
         results: list[DeliveryResult] = []
         for row in rows:
-            job = await admit(row, self.outbox, self.acceptance, dispatcher)
+            job = await admit(row, self.outbox, self.acceptance, dispatcher, explicit=explicit)
             if isinstance(job, DeliveryResult):
                 results.append(job)
             else:
-                if fresh_budget:
+                if explicit:  # a retry someone asked for gets a fresh budget
                     job.budget_from = row.attempts
                 jobs.append(job)
         if jobs:
@@ -401,12 +401,13 @@ class Notifier:
         """Requeue failed (or skipped) deliveries and attempt them now, keeping their ids.
 
         Each keeps its history; its payload is rebuilt from the stored message and the
-        channel's *current* configuration, so a fixed URL takes effect.
+        channel's *current* configuration, so a fixed URL takes effect. They go out even
+        to a channel that is disabled (someone asked for them); kill switches still hold.
         """
         wait = self.wait if wait is None else wait
         dispatcher = self._runtime().dispatcher
         await dispatcher.writer.call(self.store.requeue, ids)
-        return await self._attempt_now(ids, self.clock.time() + wait, fresh_budget=True)
+        return await self._attempt_now(ids, self.clock.time() + wait, explicit=True)
 
     def retry(self, ids: Sequence[str], *, wait: float | None = None) -> list[DeliveryResult]:
         """Blocking twin of :meth:`aretry`."""

@@ -23,19 +23,25 @@ log = logging.getLogger("notify")
 
 
 async def admit(
-    row: DeliveryRow, outbox: Outbox, acceptance: Acceptance, dispatcher: Dispatcher
+    row: DeliveryRow,
+    outbox: Outbox,
+    acceptance: Acceptance,
+    dispatcher: Dispatcher,
+    *,
+    explicit: bool = False,
 ) -> Job | DeliveryResult:
     """A claimed delivery as a job, or its end (failed or skipped) when it cannot go.
 
-    Kill switches and disables are checked again here, when it is about to be sent;
-    silences and cooldowns were decided when it was accepted.
+    Kill switches and disables are checked again here, when it is about to be sent
+    (an ``explicit`` retry passes disables: see :meth:`Acceptance.recheck`); silences
+    and cooldowns were decided when it was accepted.
     """
     job = outbox.rebuild(row)
     status: DeliveryStatus
     if isinstance(job, Unsendable):
         status, reason = "failed", job.reason
     else:
-        skip = acceptance.recheck(job.channel).skip
+        skip = acceptance.recheck(job.channel, explicit=explicit).skip
         if skip is None:
             return job
         status, reason = "skipped", skip

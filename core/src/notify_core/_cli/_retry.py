@@ -7,6 +7,7 @@ from typing import Annotated
 import attrs
 import typer
 
+from .._health import state_label
 from ._common import (
     ConfigOpt,
     DbOpt,
@@ -56,6 +57,14 @@ def retry(
             if not_failed:
                 raise UsageError(
                     f"only failed or skipped deliveries can be retried: {', '.join(not_failed)}"
+                )
+        for key in sorted({r.channel_key for r in rows}):
+            state = notifier.store.channel_state(key)
+            if state.off:  # it goes out anyway: an explicit retry is what an incident needs
+                typer.echo(
+                    f"notify: warning: {key} is {state_label(state)}; retrying anyway "
+                    f"(`notify enable {key.split('/')[-1]}` resumes its other deliveries)",
+                    err=True,
                 )
         results = notifier.retry([r.id for r in rows], wait=wait)
     if json_out:

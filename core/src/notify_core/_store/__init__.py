@@ -149,8 +149,11 @@ class Store(Protocol):
 
     def counts(self) -> dict[str, int]: ...
 
-    def prune(self, before: float) -> int:
-        """Remove finished deliveries (and their attempts) created before ``before``."""
+    def prune(self, before: float, *, dry_run: bool = False) -> int:
+        """Remove finished deliveries (and their attempts) created before ``before``.
+
+        With ``dry_run``, only count them (a read: works on a read-only store).
+        """
         ...
 
     def latest(self, channel: str, tenant: str | None, dedup_key: str, since: float) -> str | None:

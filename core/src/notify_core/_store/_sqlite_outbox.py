@@ -237,14 +237,13 @@ class OutboxSQL(SqliteBase):
             self._db.execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status").fetchall()
         )
 
-    def prune(self, before: float) -> int:
+    def prune(self, before: float, *, dry_run: bool = False) -> int:
+        where = "WHERE created < ? AND status IN ('delivered', 'failed', 'skipped')"
+        if dry_run:
+            row = self._db.execute(f"SELECT COUNT(*) FROM deliveries {where}", (before,))
+            return int(row.fetchone()[0])
         with self._write() as db:
-            cursor = db.execute(
-                "DELETE FROM deliveries WHERE created < ?"
-                " AND status IN ('delivered', 'failed', 'skipped')",
-                (before,),
-            )
-            return cursor.rowcount
+            return db.execute(f"DELETE FROM deliveries {where}", (before,)).rowcount
 
     def latest(self, channel: str, tenant: str | None, dedup_key: str, since: float) -> str | None:
         row = self._db.execute(

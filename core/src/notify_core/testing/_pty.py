@@ -19,11 +19,13 @@ def run_notify_tty(
     env: Mapping[str, str] | None = None,
     columns: int = 80,
     timeout: float = 60,
+    answer: str | None = None,
 ) -> CliResult:
     """``notify ARGS`` with stdout and stderr on one terminal ``columns`` wide.
 
     A terminal has one output stream, so everything lands in ``stdout`` (with ``\\r\\n``
-    line ends turned back into ``\\n``); ``stderr`` is empty.
+    line ends turned back into ``\\n``); ``stderr`` is empty. ``answer`` is typed at the
+    terminal as soon as the command starts (a reply to a question it asks).
     """
     base = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFY_")}
     base.pop("NO_COLOR", None)
@@ -34,6 +36,8 @@ def run_notify_tty(
         [*_CLI, *args], cwd=cwd, env=base, stdin=slave, stdout=slave, stderr=slave
     )
     os.close(slave)
+    if answer is not None:
+        os.write(master, answer.encode())
     chunks: list[bytes] = []
     try:
         while True:
