@@ -184,3 +184,36 @@ def test_an_explicit_retry_goes_out_to_a_disabled_channel_with_a_warning(
     assert len(recorder.requests) == 2
     later = json.loads(notify_cli("send", "-t", "y", "--json").stdout)
     assert later["deliveries"][0]["status"] == "skipped"  # still off for everything else
+
+
+def test_a_slow_send_says_what_it_waits_for_on_a_terminal_only(tmp_path, recorder, notify_cli):
+    recorder.script(Answer(200, "ok", delay=1.5), path="/slow")
+    recorder.script(Answer(200, "ok", delay=1.5), path="/slow")
+    (tmp_path / "notify.toml").write_text(
+        f'[channels.slow]\nprovider = "webhook"\nurl = "{recorder.url}/slow"\n'
+    )
+    shown = run_notify_tty("send", "-t", "x", cwd=tmp_path)
+    assert shown.returncode == 0
+    assert "waiting for slow: attempt 1, waiting 1s" in shown.stdout
+    last = shown.stdout.rstrip().splitlines()[-1].split("\x1b[K")[-1]
+    assert last.startswith("\x1b[32mdelivered")  # the status line is erased before the result
+    quiet = run_notify_tty("send", "-t", "x", "--quiet", cwd=tmp_path)
+    assert "waiting for" not in quiet.stdout
+    recorder.script(Answer(200, "ok", delay=1.5), path="/slow")
+    piped = notify_cli("send", "-t", "x")
+    assert "waiting for" not in piped.stdout + piped.stderr
+
+
+def test_init_writes_a_starter_that_checks_and_sends(notify_cli, tmp_path):
+    result = notify_cli("init")
+    assert result.returncode == 0, result
+    text = (tmp_path / "notify.toml").read_text()
+    for provider in ("webhook", "slack", "teams", "pagerduty", "discord", "mattermost"):
+        assert f'# provider = "{provider}"' in text
+    assert notify_cli("check").returncode == 0
+    sent = notify_cli("send", "-t", "Hello")
+    assert sent.returncode == 0 and "[INFO] Hello" in sent.stdout
+    again = notify_cli("init")
+    assert again.returncode == 2
+    assert "notify.toml exists; pass --force to overwrite it" in again.stderr
+    assert notify_cli("init", "--force").returncode == 0

@@ -9,7 +9,7 @@ channel could use.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import attrs
@@ -21,7 +21,7 @@ from ._job import Job
 from ._limits import Limiter
 from ._plugins import Providers
 from ._provider import Outcome, SendContext
-from ._results import DeliveryResult
+from ._results import DeliveryResult, Progress
 from ._retry import next_delay
 from ._store import AttemptRow, DeliveryStatus, Store
 from ._writer import BatchWriter
@@ -49,6 +49,7 @@ class Dispatcher:
         writer: BatchWriter,
         concurrency: int = 32,
         lease: float = 60.0,
+        observers: list[Callable[[Progress], None]] | None = None,
     ) -> None:
         self.store = store
         self.providers = providers
@@ -61,6 +62,12 @@ class Dispatcher:
         self.lease = lease
         self._slots = asyncio.Semaphore(concurrency)
         self.in_flight = 0
+        #: told when an attempt starts and how it ended (a terminal's status line)
+        self.observers = observers if observers is not None else []
+
+    def _tell(self, progress: Progress) -> None:
+        for observer in self.observers:
+            observer(progress)
 
     async def run(self, jobs: Iterable[Job], *, deadline: float) -> list[DeliveryResult]:
         """Attempt every job, retrying in-process until ``deadline`` (epoch seconds)."""
@@ -102,6 +109,15 @@ class Dispatcher:
         async with self._slots:
             self.in_flight += 1
             job.attempts += 1
+            if self.observers:
+                self._tell(
+                    Progress(
+                        delivery_id=job.id,
+                        channel=job.channel.key,
+                        phase="attempt",
+                        attempt=job.attempts,
+                    )
+                )
             context = SendContext(
                 delivery_id=job.id,
                 attempt=job.attempts,
@@ -173,6 +189,18 @@ class Dispatcher:
             self.health.success(job.channel.key)
         elif status == "failed" and counts_as_failure:
             self.health.failure(job.channel, reason)
+        if self.observers:
+            self._tell(
+                Progress(
+                    delivery_id=job.id,
+                    channel=job.channel.key,
+                    phase="retry" if next_at is not None else "done",
+                    attempt=job.attempts,
+                    status=status,
+                    reason=reason,
+                    next_attempt=next_at,
+                )
+            )
         return DeliveryResult(
             id=job.id,
             channel=job.channel.name,

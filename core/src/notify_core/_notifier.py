@@ -34,7 +34,7 @@ from ._limits_gcra import GcraLimiter
 from ._models import Message, Severity
 from ._outbox import Outbox, payload_record
 from ._plugins import Providers
-from ._results import DeliveryResult, PlannedDelivery, SendResult
+from ._results import DeliveryResult, PlannedDelivery, Progress, SendResult
 from ._routing import Router, for_tenant
 from ._store import Store, open_store
 from ._targets import Targets
@@ -111,6 +111,9 @@ class Notifier:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         #: open the store only to read (the log commands): never create or change it
         self.read_only = read_only
+        #: called with a :class:`Progress` as attempts start and end (in the event loop's
+        #: thread): what ``notify send`` shows on a terminal while it waits
+        self.observers: list[Callable[[Progress], None]] = []
 
     @classmethod
     def from_config(cls, path: str | os.PathLike[str] | None = None, **kwargs: Any) -> Notifier:
@@ -192,6 +195,7 @@ class Notifier:
             writer=BatchWriter(self.store),
             concurrency=concurrency,
             lease=self.lease,
+            observers=self.observers,
         )
         return clients, dispatcher
 

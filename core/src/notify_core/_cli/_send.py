@@ -24,6 +24,7 @@ from ._common import (
     wait_seconds,
     when,
 )
+from ._progress import StatusLine
 
 
 def parse_pair(value: str, option: str, what: str) -> tuple[str, str]:
@@ -84,6 +85,9 @@ def send(
         bool, typer.Option("--dry-run", help="Print the payloads, masked; send and store nothing.")
     ] = False,
     json_out: JsonOpt = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No status line while waiting on a terminal.")
+    ] = False,
     wait: Annotated[
         float | None,
         typer.Option(
@@ -148,7 +152,12 @@ def send(
                 "--url with --wait 0 would queue a delivery no worker can send (ad hoc "
                 "targets are secret and not stored); configure a channel to queue"
             )
-        result = notifier.send(message, route or None, tenant=tenant, wait=wait)
+        if quiet or not sys.stderr.isatty():
+            result = notifier.send(message, route or None, tenant=tenant, wait=wait)
+        else:
+            with StatusLine() as status:
+                notifier.observers.append(status.observe)
+                result = notifier.send(message, route or None, tenant=tenant, wait=wait)
         queued_only = (wait if wait is not None else notifier.wait) == 0
     _report(result, json_out, queued_ok=queued_only)
     if queued_only:
