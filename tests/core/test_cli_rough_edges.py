@@ -217,3 +217,65 @@ def test_init_writes_a_starter_that_checks_and_sends(notify_cli, tmp_path):
     assert again.returncode == 2
     assert "notify.toml exists; pass --force to overwrite it" in again.stderr
     assert notify_cli("init", "--force").returncode == 0
+
+
+def test_a_typo_in_a_provider_suggests_the_name_not_an_install(notify_cli, tmp_path):
+    (tmp_path / "notify.toml").write_text('[channels.a]\nprovider = "webhok"\nurl = "http://x/"\n')
+    result = notify_cli("check")
+    assert "unknown provider 'webhok': did you mean 'webhook'?" in result.stderr
+    assert "pip install" not in result.stderr
+
+
+def test_a_blocked_provider_names_the_variable(notify_cli, tmp_path):
+    result = notify_cli(
+        "send", "--url", "https://hooks.slack.com/services/T0/B0/XXXXXXXXXXXX", "--provider",
+        "slack", "-t", "x", env={"NOTIFY_BLOCK_PLUGINS": "slack"},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "provider 'slack' is installed but blocked by NOTIFY_BLOCK_PLUGINS" in result.stderr
+    assert "install" not in result.stderr.replace("is installed", "")
+
+
+def test_an_html_error_page_reads_as_its_title(notify_cli, tmp_path, recorder):
+    page = (
+        "<!DOCTYPE html>\n<html><head><title>502 Bad   Gateway</title></head>"
+        "<body>nginx</body></html>"
+    )
+    recorder.script(Answer(502, page, headers={"Content-Type": "text/html"}), path="/a")
+    (tmp_path / "notify.toml").write_text(
+        f'[channels.a]\nprovider = "webhook"\nurl = "{recorder.url}/a"\n'
+        "retry = { attempts = 1 }\n"
+    )
+    [delivery] = json.loads(notify_cli("send", "-t", "x", "--json").stdout)["deliveries"]
+    assert delivery["reason"] == "gave up after 1 attempts: HTTP 502: 502 Bad Gateway"
+
+
+def test_a_refused_connection_says_so_without_aiohttp_noise(notify_cli, tmp_path):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (tmp_path / "notify.toml").write_text(
+        f'[channels.a]\nprovider = "webhook"\nurl = "http://127.0.0.1:{port}/a"\n'
+        "retry = { attempts = 1 }\n"
+    )
+    [delivery] = json.loads(notify_cli("send", "-t", "x", "--json").stdout)["deliveries"]
+    assert delivery["reason"] == (
+        f"gave up after 1 attempts: connection error: cannot connect to 127.0.0.1:{port}: "
+        "Connection refused"
+    )
+
+
+def test_check_warns_about_a_template_only_some_events_can_fill(notify_cli, tmp_path, recorder):
+    (tmp_path / "notify.toml").write_text(
+        f'[channels.a]\nprovider = "webhook"\nurl = "{recorder.url}/a"\n'
+        'settings.template = { text = "{title} on {host}" }\n'
+    )
+    result = notify_cli("check")
+    assert result.returncode == 0  # a warning: events that carry `host` fill it
+    assert "channels.a: warning: a trial message could not be built" in result.stderr
+    assert "unknown template key 'host'" in result.stderr
+    report = json.loads(notify_cli("check", "--json").stdout)
+    assert report["ok"] is True
+    assert report["warnings"][0]["path"] == "channels.a"

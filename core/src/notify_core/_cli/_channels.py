@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import attrs
 import typer
 
+from .._channel import Channel
 from .._config import NO_CONFIG, find_config, load_config
 from .._errors import ConfigError, NotifyError, StoreError
 from .._health import state_label
@@ -118,6 +119,7 @@ def check(config: ConfigOpt = None, json_out: JsonOpt = False) -> int:
         return 2
     notifier = Notifier(config=loaded, providers=providers, db=":memory:")
     checked = 0
+    warnings: list[dict[str, str]] = []
     for channel in loaded.all_channels():
         checked += 1
         if channel.problem:
@@ -126,20 +128,51 @@ def check(config: ConfigOpt = None, json_out: JsonOpt = False) -> int:
             notifier.describe(channel)
         except ConfigError as exc:
             problems.append(exc)
+            continue
+        warning = _trial_build(notifier, channel)
+        if warning:
+            warnings.append(warning)
     if json_out:
         print_json(
             {
                 "ok": not problems,
                 "channels": checked,
                 "problems": [{"path": p.path, "message": str(p)} for p in problems],
+                "warnings": warnings,
             }
         )
     else:
         for problem in problems:
             typer.echo(str(problem), err=True)
+        for warning in warnings:
+            typer.echo(f"{path}: {warning['path']}: warning: {warning['message']}", err=True)
         if not problems:
             typer.echo(f"{path}: ok ({checked} channels, {len(loaded.templates)} templates)")
     return 2 if problems else 0
+
+
+#: What a trial payload is built from: a message with every part filled in.
+_TRIAL = Message(
+    title="notify check", body="A trial message.", event="notify.check", fields={"field": "value"}
+)
+
+
+def _trial_build(notifier: Notifier, channel: Channel) -> dict[str, str] | None:
+    """Build a payload for a trial message: what only a real message can tell.
+
+    A failure is a warning, not a problem: a webhook template naming ``{host}`` fails
+    for the trial message, and works for every event whose data has ``host``.
+    """
+    where = f"tenants.{channel.tenant}.channels" if channel.tenant else "channels"
+    try:
+        notifier.providers.build(channel, _TRIAL, "check")
+    except NotifyError as exc:
+        return {
+            "path": f"{where}.{channel.name}",
+            "message": f"a trial message could not be built ({exc}); messages without "
+            "what it needs will fail on this channel",
+        }
+    return None
 
 
 @app.command("test")
