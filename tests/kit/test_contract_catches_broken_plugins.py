@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from notify_core._cli._scaffold import CONTRACT_TEST, PLUGIN, render
+from notify_core._cli._scaffold import CONTRACT_TEST, EXAMPLES, PLUGIN, render
 
 pytest_plugins = ["pytester"]
 
@@ -30,9 +30,15 @@ def _lean_inner_sessions(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
 
 
+def write_plugin(pytester: pytest.Pytester, source: str) -> None:
+    pytester.makepyfile(
+        **{"notify_broken": source, "_examples": render(EXAMPLES, NAME)},
+        test_contract=render(CONTRACT_TEST, NAME),
+    )
+
+
 def run_contract(pytester: pytest.Pytester, source: str, *tests: str) -> pytest.RunResult:
-    pytester.makepyfile(**{"notify_broken": source})
-    pytester.makepyfile(test_contract=render(CONTRACT_TEST, NAME))
+    write_plugin(pytester, source)
     selection = " or ".join(tests)
     return pytester.runpytest_inprocess(
         "-p", "no:cacheprovider", "--tb=short", "-q", "-k", selection
@@ -47,8 +53,7 @@ def assert_caught(result: pytest.RunResult, test: str, *message: str) -> None:
 
 
 def test_the_intact_skeleton_passes_the_whole_contract(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(**{"notify_broken": plugin_source()})
-    pytester.makepyfile(test_contract=render(CONTRACT_TEST, NAME))
+    write_plugin(pytester, plugin_source())
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=15)
 
@@ -138,7 +143,7 @@ def test_dropping_retry_after_is_caught(pytester: pytest.Pytester) -> None:
 
 def test_a_secret_in_the_payload_body_is_caught(pytester: pytest.Pytester) -> None:
     source = plugin_source(
-        ('"id": delivery_id,', '"id": delivery_id,\n        "source": channel.url,')
+        ('"id": delivery_id,', '"id": delivery_id,\n        "source": target.url,')
     )
     result = run_contract(pytester, source, "leaks")
     assert_caught(

@@ -31,7 +31,7 @@ The contract suite
     :class:`ProviderContract` (with :class:`Example`): subclass it in a ``Test…``
     class to check a provider plugin against what notify requires of every provider.
 
-Helpers
+Helpers (plain functions and classes: import them, they are not fixtures)
     :class:`FakeClock` moves time by hand (``Notifier(clock=FakeClock())``): cooldowns,
     silences, leases and backoff tested without sleeping. :func:`check_golden` compares
     a payload with a JSON golden file (regenerate with
