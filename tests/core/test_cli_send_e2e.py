@@ -204,7 +204,7 @@ def test_a_misspelt_adhoc_setting_is_refused_with_the_known_ones(recorder, notif
     )  # fmt: skip
     assert result.returncode == 2
     assert result.stderr == (
-        "notify: error: webhook settings: unknown key 'mehtod' "
+        "notify: error: webhook settings: unknown key 'mehtod': did you mean 'method'? "
         "(known: method, headers, auth, secret, template)\n"
     )
     assert recorder.requests == []

@@ -71,7 +71,7 @@ LONG_BAD_KEY = "A" * 31 + "-"
             channel(url="https://events.pagerduty.com/v2/enqueue", region="eu"),
             "url is the us endpoint but region = 'eu'",
         ),
-        (channel(settings={"sourc": "x"}), "settings: unknown key 'sourc' (known: source,"),
+        (channel(settings={"sourc": "x"}), "settings: unknown key 'sourc': did you mean 'source'?"),
         (channel(settings={"source": ""}), "settings.source must be a non-empty string"),
         (channel(settings={"group": 3}), "settings.group must be a non-empty string"),
         (channel(settings={"event_action": "close"}), "event_action must be one of trigger,"),

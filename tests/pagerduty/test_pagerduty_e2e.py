@@ -214,7 +214,8 @@ def test_an_adhoc_url_takes_the_key_as_an_option(
          "have no such key (known: routing_key, region)"),
         (("--option", ROUTING_KEY), "--option: expected KEY=VALUE (the value is not shown"),
         (("--option", f"routing_key={ROUTING_KEY}", "--setting", "sorce=db-1"),
-         "pagerduty settings: unknown key 'sorce' (known: source, component, group, class, "
+         "pagerduty settings: unknown key 'sorce': did you mean 'source'? (known: source, "
+         "component, group, class, "
          "event_action, change_event)"),
         (("--setting", "source=x", "--to", "oncall"), "--url and --to cannot be combined"),
     ],
