@@ -66,6 +66,7 @@ def url_secrets(url: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+#: What stands in for a secret, or for the part of one that is not shown.
 MASK = "****"
 
 

@@ -37,6 +37,7 @@ from notify_core.plugin import (
     cap,
     chunks,
     severity_color,
+    state_word,
     truncate,
 )
 
@@ -74,8 +75,6 @@ LIMITS: dict[str, int] = {
     "plain_text": PLAIN_TEXT,
     "trigger_value": TRIGGER_VALUE,
 }
-
-_STATE_WORDS = {"acknowledge": "acknowledged", "resolve": "resolved"}
 
 Json = dict[str, Any]
 
@@ -224,8 +223,8 @@ def _buttons(actions: Sequence[Action]) -> tuple[list[Json], int, int]:
 
 def _context(message: Message, tenant: str | None, notes: Sequence[str]) -> list[Json]:
     items = [f"*{message.severity.value}*"]
-    if message.state in _STATE_WORDS:
-        items.append(_STATE_WORDS[message.state])
+    if state_word(message.state):
+        items.append(state_word(message.state))
     if message.event.strip():
         items.append(escape(message.event.strip()))
     items.append(_date(message.timestamp))
@@ -259,7 +258,7 @@ def _plain(message: Message, mentions: Sequence[str], tenant: str | None) -> str
         if url and len(url) <= BUTTON_URL:
             link = url.replace("&", "&amp;").replace("|", "%7C").replace(">", "%3E")
             lines.append(f"<{link}|{escape(action.label)}>")
-    footer = [message.severity.value, _STATE_WORDS.get(message.state, "")]
+    footer = [message.severity.value, state_word(message.state)]
     footer += [escape(message.event), _date(message.timestamp)]
     footer.append(f"tenant: {escape(tenant)}" if tenant else "")
     lines.append(" · ".join(p for p in footer if p))
@@ -290,8 +289,8 @@ def _summary(message: Message) -> str:
     title = " ".join(message.title.split()) or message.event.strip() or "Notification"
     if message.severity >= Severity.WARNING and message.state == "trigger":
         return f"[{message.severity.value.upper()}] {title}"
-    if message.state in _STATE_WORDS:
-        return f"[{_STATE_WORDS[message.state].upper()}] {title}"
+    if state_word(message.state):
+        return f"[{state_word(message.state).upper()}] {title}"
     return title
 
 

@@ -28,6 +28,7 @@ from notify_core.plugin import (
     cap,
     fit_json,
     json_len,
+    state_word,
     truncate,
 )
 
@@ -77,7 +78,6 @@ TITLE_STYLE: dict[Severity, tuple[str, str]] = {
     Severity.CRITICAL: ("attention", "large"),
 }
 ACTION_STYLE = {"primary": "positive", "danger": "destructive"}
-STATE_WORDS = {"acknowledge": "acknowledged", "resolve": "resolved"}
 
 
 def dumps(data: Any) -> bytes:
@@ -124,8 +124,8 @@ def _context(channel: Channel, message: Message) -> str:
     if when.tzinfo is None:  # naive means UTC here: never the host's local zone
         when = when.replace(tzinfo=timezone.utc)
     parts = [message.severity.value.upper()]
-    if message.state in STATE_WORDS:
-        parts.append(STATE_WORDS[message.state])
+    if state_word(message.state):
+        parts.append(state_word(message.state))
     if message.event:
         parts.append(truncate(message.event, CONTEXT_PART_CHARS))
     parts.append(when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"))
