@@ -19,8 +19,14 @@ from notify_core.plugin import (
     hookimpl,
     mask_value,
 )
-from notify_core.testing import Answer, Example, RecordingServer, providers_for
-from notify_core.testing._contract import check_answer, check_valid
+from notify_core.testing import (
+    Answer,
+    Example,
+    RecordingServer,
+    check_answer,
+    check_valid,
+    providers_for,
+)
 
 TOPIC = "alerts7f3kq9x2m4p8z1"  # random-looking: the core's URL heuristics take it for a token
 HOSTED = f"https://ntfy.sh/{TOPIC}"
