@@ -62,7 +62,10 @@ def test_an_impure_builder_is_caught(pytester: pytest.Pytester) -> None:
     source = plugin_source(
         ("import re\n", "import re\nimport uuid\nfrom datetime import datetime\n"),
         ('"id": delivery_id,', '"id": str(uuid.uuid4()),'),
-        ('"timestamp": when.isoformat(),', '"timestamp": datetime.now(timezone.utc).isoformat(),'),
+        (
+            '"timestamp": utc(message.timestamp).isoformat(),',
+            '"timestamp": datetime.now().isoformat(),',
+        ),
     )
     result = run_contract(pytester, source, "pure")
     assert_caught(

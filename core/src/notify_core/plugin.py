@@ -22,8 +22,9 @@ The hooks themselves are specified in :mod:`notify_core.hookspecs`; the plugin g
   masked);
 - fitting text into a service's limits: :func:`truncate`, :func:`truncate_bytes`,
   :func:`fit_json`, :func:`json_len`, :func:`cap`, :func:`chunks`, :data:`MARKER`,
-  :func:`severity_color`, :data:`SEVERITY_COLORS`, :func:`state_word`, and the template
-  helpers :func:`placeholders` and :func:`render`.
+  :func:`severity_color`, :data:`SEVERITY_COLORS`, :func:`state_word`, :func:`utc` (a
+  message's time, naive taken as UTC), and the template helpers :func:`placeholders` and
+  :func:`render`.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from ._channel import Channel, Rate, RetryPolicy
 from ._errors import InvalidTarget, PayloadError, TemplateError
 from ._http import generic_outcome, http_reason, http_send, json_field, read_json
 from ._masking import MASK, MIN_SECRET, Masker, mask_value, masked_url, url_secrets
-from ._models import Action, Field, IncidentState, Message, Severity
+from ._models import Action, Field, IncidentState, Message, Severity, utc
 from ._provider import Capability, Outcome, Payload, ProviderSpec, SendContext, Target
 from ._settings import SettingsReader
 from ._template import placeholders, render
@@ -94,4 +95,5 @@ __all__ = [
     "truncate",
     "truncate_bytes",
     "url_secrets",
+    "utc",
 ]

@@ -119,7 +119,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timezone
 from typing import TYPE_CHECKING, Any
 
 from notify_core.plugin import (
@@ -138,6 +137,7 @@ from notify_core.plugin import (
     masked_url,
     severity_color,
     truncate,
+    utc,
 )
 
 if TYPE_CHECKING:  # the core imports httpx only when something is sent
@@ -229,9 +229,6 @@ def build_payload(message: Message, delivery_id: str, target: Target) -> Payload
         for a in message.actions
         if a.url.startswith(("https://", "http://")) and len(a.url) <= LINK_URL_CHARS
     ][:MAX_LINKS]
-    when = message.timestamp
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
     body: dict[str, Any] = {
         "id": delivery_id,
         "title": truncate(" ".join(message.title.split()), TITLE_CHARS),
@@ -240,7 +237,7 @@ def build_payload(message: Message, delivery_id: str, target: Target) -> Payload
         "color": severity_color(message.severity),
         "state": message.state,
         "event": message.event,
-        "timestamp": when.isoformat(),
+        "timestamp": utc(message.timestamp).isoformat(),
         "fields": [
             {
                 "name": truncate(f.name, FIELD_NAME_CHARS),

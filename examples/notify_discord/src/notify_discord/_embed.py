@@ -22,7 +22,6 @@ takes what is left.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timezone
 from typing import Any
 
 from notify_core.plugin import (
@@ -34,6 +33,7 @@ from notify_core.plugin import (
     severity_color,
     state_word,
     truncate,
+    utc,
 )
 
 from ._settings import Settings
@@ -195,10 +195,7 @@ def _embed(message: Message, tenant: str | None) -> Json:
     if kept or extra:
         embed["fields"] = kept + extra
     embed["footer"] = {"text": _footer(message, tenant, note)}
-    when = message.timestamp
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    embed["timestamp"] = when.astimezone(timezone.utc).isoformat()
+    embed["timestamp"] = utc(message.timestamp).isoformat()
     return embed
 
 

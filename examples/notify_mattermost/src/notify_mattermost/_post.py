@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import timezone
 from typing import Any
 
 from notify_core.plugin import (
@@ -32,6 +31,7 @@ from notify_core.plugin import (
     severity_color,
     state_word,
     truncate,
+    utc,
 )
 
 from ._settings import Settings
@@ -99,13 +99,10 @@ def _links(actions: Sequence[Action]) -> str:
 
 
 def _footer(message: Message, tenant: str | None, hidden: int) -> str:
-    when = message.timestamp
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
     parts = [message.severity.value]
     if message.event.strip():
         parts.append(message.event.strip())
-    parts.append(when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"))
+    parts.append(utc(message.timestamp).strftime("%Y-%m-%d %H:%M:%S UTC"))
     if tenant:
         parts.append(f"tenant {tenant}")
     if hidden:

@@ -26,7 +26,7 @@ survives; anything dropped is counted in a visible note in the context line.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from notify_core.plugin import (
@@ -39,6 +39,7 @@ from notify_core.plugin import (
     severity_color,
     state_word,
     truncate,
+    utc,
 )
 
 from ._mrkdwn import escape, fit, from_markdown
@@ -108,7 +109,7 @@ def trigger(message: Message, tenant: str | None) -> Json:
         "severity": message.severity.value,
         "event": message.event,
         "state": message.state,
-        "timestamp": _utc(message.timestamp).isoformat(),
+        "timestamp": utc(message.timestamp).isoformat(),
         "tenant": tenant or "",
         "fields": "\n".join(f"{f.name}: {f.value}" for f in message.fields),
         "actions": "\n".join(f"{a.label}: {a.url.strip()}" for a in usable),
@@ -294,14 +295,10 @@ def _summary(message: Message) -> str:
     return title
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
-
-
 def _date(moment: datetime) -> str:
     """Slack's date token: each reader sees the time in their own time zone."""
-    moment = _utc(moment)
-    shown = moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    moment = utc(moment)
+    shown = moment.strftime("%Y-%m-%d %H:%M:%S UTC")
     return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time_secs}}|{shown}>"
 
 

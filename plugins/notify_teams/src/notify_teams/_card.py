@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import timezone
 from typing import Any
 
 from notify_core.plugin import (
@@ -30,6 +29,7 @@ from notify_core.plugin import (
     json_len,
     state_word,
     truncate,
+    utc,
 )
 
 from ._settings import Mention, TeamsSettings
@@ -120,15 +120,12 @@ def _buttons(actions: Sequence[Action]) -> tuple[list[dict[str, str]], int]:
 
 def _context(channel: Channel, message: Message) -> str:
     """One subtle line: severity (colour is not the only cue), state, event, time, tenant."""
-    when = message.timestamp
-    if when.tzinfo is None:  # naive means UTC here: never the host's local zone
-        when = when.replace(tzinfo=timezone.utc)
     parts = [message.severity.value.upper()]
     if state_word(message.state):
         parts.append(state_word(message.state))
     if message.event:
         parts.append(truncate(message.event, CONTEXT_PART_CHARS))
-    parts.append(when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"))
+    parts.append(utc(message.timestamp).strftime("%Y-%m-%d %H:%M:%S UTC"))
     if channel.tenant:
         parts.append("tenant " + truncate(channel.tenant, CONTEXT_PART_CHARS))
     return " · ".join(parts)
