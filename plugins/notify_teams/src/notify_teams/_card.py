@@ -12,7 +12,6 @@ counted in a note that starts with it ("… 3 more fields not shown").
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +21,7 @@ from notify_core.plugin import (
     Channel,
     Field,
     Message,
+    Payload,
     PayloadError,
     Severity,
     cap,
@@ -80,9 +80,9 @@ TITLE_STYLE: dict[Severity, tuple[str, str]] = {
 ACTION_STYLE = {"primary": "positive", "danger": "destructive"}
 
 
-def dumps(data: Any) -> bytes:
-    """Serialised exactly as :meth:`notify_core.Payload.content` sends it."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+def encoded_size(data: Any) -> int:
+    """Bytes on the wire, serialised exactly as the core sends a payload's body."""
+    return len(Payload(body=data).content())
 
 
 def _small(text: str) -> dict[str, Any]:
@@ -217,7 +217,7 @@ def build(channel: Channel, message: Message, settings: TeamsSettings) -> dict[s
     need = min(json_len(card.body), BODY_FLOOR_BYTES) if has_body else 0
 
     def size(facts: int, buttons: int) -> int:
-        return len(dumps(card.envelope(facts, buttons, placeholder)))
+        return encoded_size(card.envelope(facts, buttons, placeholder))
 
     facts, buttons = len(card.facts), len(card.buttons)
     if size(facts, buttons) + need > MAX_PAYLOAD_BYTES:
@@ -239,7 +239,7 @@ def build(channel: Channel, message: Message, settings: TeamsSettings) -> dict[s
     if has_body:
         body = fit_json(card.body, MAX_PAYLOAD_BYTES - size(facts, buttons)) or None
     envelope = card.envelope(facts, buttons, body)
-    total = len(dumps(envelope))
+    total = encoded_size(envelope)
     if total > MAX_PAYLOAD_BYTES:  # only settings (mentions) can make the frame this big
         raise PayloadError(
             f"teams card is {total} bytes even with the message trimmed, over the "
