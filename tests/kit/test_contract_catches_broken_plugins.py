@@ -174,7 +174,7 @@ def test_a_secret_in_an_error_message_is_caught(pytester: pytest.Pytester) -> No
 
 
 def test_an_unmasked_display_is_caught(pytester: pytest.Pytester) -> None:
-    source = plugin_source(('display=url[: match.start("token")] + "****"', "display=url"))
+    source = plugin_source(('display=url[: match.start("token")] + MASK', "display=url"))
     result = run_contract(pytester, source, "documented")
     assert_caught(
         result,

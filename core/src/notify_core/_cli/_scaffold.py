@@ -122,6 +122,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from notify_core.plugin import (
+    MASK,
     Channel,
     InvalidTarget,
     Message,
@@ -210,7 +211,7 @@ def validate_url(channel: Channel) -> Target | None:
     return Target(
         url=url,
         secrets=(token,),
-        display=url[: match.start("token")] + "****",
+        display=url[: match.start("token")] + MASK,
         state=Settings(username=username),  # handed to build_payload: no second parse
     )
 

@@ -719,7 +719,9 @@ class ProviderContract:
         Answer(502, "bad gateway"),
         Answer(503, "unavailable"),
     )
-    #: Whether trimmed text must show the core's marker (``…``).
+    #: Whether the oversized message, once trimmed, must show the core's marker (``…``)
+    #: somewhere in the payload. Turn it off only for a service whose payloads carry no
+    #: text a reader sees (a metrics sink): whatever people read must show a cut.
     marks_cuts: ClassVar[bool] = True
 
     # -- what a subclass may override ----------------------------------------------------

@@ -15,7 +15,14 @@ from typing import Any, Literal
 
 import attrs
 
-from notify_core.plugin import InvalidTarget, SettingsReader, mask_value, masked_url, truncate
+from notify_core.plugin import (
+    MASK,
+    InvalidTarget,
+    SettingsReader,
+    mask_value,
+    masked_url,
+    truncate,
+)
 
 Region = Literal["us", "eu"]
 EventAction = Literal["trigger", "acknowledge", "resolve"]
@@ -86,7 +93,7 @@ def read_channel(
 def _masked(value: str) -> str:
     """The key as it may be shown: ``****`` plus a tail only when the tail is harmless."""
     shown = mask_value(value)
-    return shown if shown[4:].isalnum() or shown == "****" else "****"
+    return shown if shown == MASK or shown[len(MASK) :].isalnum() else MASK
 
 
 def _routing_key(value: Any) -> str:
