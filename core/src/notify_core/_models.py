@@ -93,6 +93,17 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def utc(moment: datetime) -> datetime:
+    """``moment`` as an aware UTC time; a naive one is taken as UTC, never as local time.
+
+    A message's ``timestamp`` may be naive (a caller's ``datetime.utcnow()``); every
+    provider that shows or sends the time reads it through this, so none guesses a zone.
+    """
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
 def _to_severity(value: str | Severity) -> Severity:
     return Severity.parse(value)
 

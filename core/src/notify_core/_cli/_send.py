@@ -12,6 +12,7 @@ from .._channel import Channel
 from .._models import Action, Field, IncidentState, Message, Severity
 from .._results import SendResult
 from .._routing import adhoc_channel
+from ._adhoc import adhoc_options, adhoc_settings
 from ._common import (
     ConfigOpt,
     DbOpt,
@@ -78,6 +79,23 @@ def send(
     provider: Annotated[
         str | None, typer.Option(help="Provider of --url (default: inferred).")
     ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--option",
+            "-o",
+            help="KEY=VALUE channel key of the --url provider (PagerDuty's routing_key); "
+            "repeatable.",
+        ),
+    ] = None,
+    setting: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--setting",
+            help="KEY=VALUE setting of the --url channel (a.b=… nests; true, false and "
+            "numbers are typed); repeatable.",
+        ),
+    ] = None,
     tenant: Annotated[str | None, typer.Option(help="Tenant whose channels to use.")] = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
@@ -102,6 +120,9 @@ def send(
     Example: notify send -t "Backup done" -b "42 GB in 3 min" --to ops
 
     Example: notify send --url https://example.com/hook --provider webhook -t "Deployed"
+
+    Example: notify send --url https://events.pagerduty.com/v2/enqueue
+    --option routing_key=$PD_KEY -t "Disk full" -s error
     """
     if title is None:
         raise UsageError("send: --title/-t is required")
@@ -132,12 +153,18 @@ def send(
             if to:
                 raise UsageError("--url and --to cannot be combined")
             name = provider or notifier.providers.infer(url)
-            notifier.providers.spec(name)
-            channel = adhoc_channel(url, name)
+            spec = notifier.providers.spec(name)
+            options = adhoc_options(option or (), spec)
+            channel = adhoc_channel(url, name, adhoc_settings(setting or ()), options)
             route: list[str | Channel] = [channel]
         else:
-            if provider:
-                raise UsageError("--provider goes with --url")
+            for given, flag in (
+                (provider, "--provider"),
+                (option, "--option"),
+                (setting, "--setting"),
+            ):
+                if given:
+                    raise UsageError(f"{flag} goes with --url")
             route = list(to or [])
         if dry_run:
             planned = notifier.plan(message, route or None, tenant)

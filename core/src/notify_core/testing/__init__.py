@@ -30,8 +30,11 @@ Fixtures
 The contract suite
     :class:`ProviderContract` (with :class:`Example`): subclass it in a ``Test…``
     class to check a provider plugin against what notify requires of every provider.
+    Its checks are functions too, for tests of your own: :func:`check_valid`,
+    :func:`check_invalid`, :func:`check_answer` (which returns the :class:`Outcome` an
+    answer reads as, so a test can assert its reason).
 
-Helpers
+Helpers (plain functions and classes: import them, they are not fixtures)
     :class:`FakeClock` moves time by hand (``Notifier(clock=FakeClock())``): cooldowns,
     silences, leases and backoff tested without sleeping. :func:`check_golden` compares
     a payload with a JSON golden file (regenerate with
@@ -64,7 +67,10 @@ __all__ = [
     "RedisServer",
     "ServerFailed",
     "ServerNotFound",
+    "check_answer",
     "check_golden",
+    "check_invalid",
+    "check_valid",
     "local_notifier",
     "notifier_for",
     "notify_cli",
@@ -82,7 +88,14 @@ __all__ = [
 ]
 
 if find_spec("pytest") is not None:  # the fixtures and the contract need pytest
-    from ._contract import Example, ProviderContract, reference_messages
+    from ._contract import (
+        Example,
+        ProviderContract,
+        check_answer,
+        check_invalid,
+        check_valid,
+        reference_messages,
+    )
     from ._fixtures import notifier_for, notify_cli, recorder
     from ._service_fixtures import (
         PostgresServer,
