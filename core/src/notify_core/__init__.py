@@ -28,7 +28,7 @@ from ._notifier import Notifier
 from ._plugins import Providers
 from ._results import DeliveryResult, PlannedDelivery, SendResult
 from ._routing import adhoc_channel
-from ._store import DeliveryStatus
+from ._store import AttemptRow, ChannelState, DeliveryRow, DeliveryStatus, Silence
 
 
 def __getattr__(name: str) -> Any:
@@ -45,11 +45,14 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "Action",
+    "AttemptRow",
     "Channel",
+    "ChannelState",
     "Clock",
     "Config",
     "ConfigError",
     "DeliveryResult",
+    "DeliveryRow",
     "DeliveryStatus",
     "Field",
     "InvalidTarget",
@@ -63,6 +66,7 @@ __all__ = [
     "RetryPolicy",
     "SendResult",
     "Severity",
+    "Silence",
     "StoreError",
     "TemplateError",
     "UnknownProvider",

@@ -9,7 +9,8 @@ channel could use.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import attrs
@@ -28,6 +29,12 @@ from ._writer import BatchWriter
 
 if TYPE_CHECKING:
     from ._http import Clients
+
+log = logging.getLogger("notify")
+
+#: Told of every attempt once it is recorded (``Notifier.on_attempt``): the delivery's new
+#: state and the attempt itself (secrets already masked).
+AttemptObserver = Callable[[DeliveryResult, AttemptRow], None]
 
 
 def attempt_cap(timeout: float) -> float:
@@ -49,6 +56,7 @@ class Dispatcher:
         writer: BatchWriter,
         concurrency: int = 32,
         lease: float = 60.0,
+        observers: list[AttemptObserver] | None = None,
     ) -> None:
         self.store = store
         self.providers = providers
@@ -59,6 +67,7 @@ class Dispatcher:
         self.health = health
         self.writer = writer
         self.lease = lease
+        self.observers = observers if observers is not None else []
         self._slots = asyncio.Semaphore(concurrency)
         self.in_flight = 0
 
@@ -161,8 +170,9 @@ class Dispatcher:
                 reason = f"gave up after {job.attempts - job.budget_from} attempts: {reason}"
                 counts_as_failure = True
         lease_until = (next_at or 0) + self.lease if status == "sending" else None
+        attempt = attrs.evolve(attempt, error=reason or None)
         self.store.record_attempt(
-            attrs.evolve(attempt, error=reason or None),
+            attempt,
             status=status,
             owner=self.owner,
             next_attempt=next_at,
@@ -173,7 +183,7 @@ class Dispatcher:
             self.health.success(job.channel.key)
         elif status == "failed" and counts_as_failure:
             self.health.failure(job.channel.key, reason)
-        return DeliveryResult(
+        result = DeliveryResult(
             id=job.id,
             channel=job.channel.name,
             tenant=job.channel.tenant,
@@ -184,6 +194,12 @@ class Dispatcher:
             http_status=outcome.http_status,
             next_attempt=next_at,
         )
+        for observe in self.observers:
+            try:
+                observe(result, attempt)
+            except Exception as exc:  # an observer (metrics) never breaks a delivery
+                log.warning("attempt observer %r failed: %s: %s", observe, type(exc).__name__, exc)
+        return result
 
 
 def _is_http_error(exc: BaseException) -> bool:

@@ -24,7 +24,7 @@ from ._blocking import Bridge
 from ._channel import Channel
 from ._clock import SYSTEM_CLOCK, Clock
 from ._config import DB_ENV, DEFAULT_DB, NO_CONFIG, Config, find_config, load_config
-from ._dispatch import Dispatcher, attempt_cap
+from ._dispatch import AttemptObserver, Dispatcher, attempt_cap
 from ._errors import ConfigError, NotifyError
 from ._health import Health
 from ._http import REROUTE_ENV, parse_reroute
@@ -103,6 +103,7 @@ class Notifier:
         self._outbox: Outbox | None = None
         self._health: Health | None = None
         self._runtime_: _Runtime | None = None
+        self._observers: list[AttemptObserver] = []
         self._bridge = Bridge(self)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
@@ -182,6 +183,7 @@ class Notifier:
             writer=BatchWriter(self.store),
             concurrency=concurrency,
             lease=self.lease,
+            observers=self._observers,
         )
         return clients, dispatcher
 
@@ -232,6 +234,17 @@ class Notifier:
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.aclose()
+
+    def on_attempt(self, observer: AttemptObserver) -> None:
+        """Call ``observer(result, attempt)`` after each attempt this notifier records.
+
+        Every send, retry and worker of this notifier reports through it (``notify
+        serve`` counts its Prometheus metrics so). ``result`` is the delivery's state
+        after the attempt (``sending``/``pending`` when a retry is due); ``attempt`` is
+        the logged attempt, secrets masked. It runs inside the store's write batch:
+        keep it quick; an exception is logged and ignored.
+        """
+        self._observers.append(observer)
 
     # -- channels and routing -------------------------------------------------------
 
