@@ -156,7 +156,9 @@ def create_app(notifier: Notifier, options: ServeOptions | None = None) -> FastA
     async def notify_error(request: Request, exc: NotifyError) -> Response:
         return _error(422, str(exc))
 
-    @app.get("/healthz", response_model=HealthOut, tags=["operations"])
+    @app.get(
+        "/healthz", response_model=HealthOut, tags=["operations"], openapi_extra={"security": []}
+    )
     async def healthz() -> HealthOut:
         """Liveness: the process answers. The only route that needs no token."""
         return HealthOut(status="ok")
