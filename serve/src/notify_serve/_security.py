@@ -143,11 +143,11 @@ class Guard:
             return
         if length is None and scope.get("method") not in _SAFE_METHODS:
             # a streamed (chunked) body: read it here, up to the limit, then replay it
-            body = await self._read(receive)
-            if body is None:
+            streamed = await self._read(receive)
+            if streamed is None:
                 await _answer(send, 413, _error(f"request body over {self.max_body} bytes"))
                 return
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, _replay(streamed, receive), send)
             return
         await self.app(scope, receive, send)
 
