@@ -209,13 +209,15 @@ class Service:
         limit: int = 50,
         cursor: str | None = None,
     ) -> tuple[list[DeliveryRow], str | None]:
+        # times travel as RFC 3339 with microseconds, rounded: compare to the microsecond,
+        # so a delivery's own `created` passed back as `since` (or `until`) finds it (or not)
         rows = self.notifier.store.query(
             status=status,
             channel=channel,
             event=event,
             tenant=tenant,
-            since=since,
-            until=until,
+            since=since - 1e-6 if since is not None else None,
+            until=until - 1e-6 if until is not None else None,
             limit=limit + 1,
             before=decode_cursor(cursor) if cursor else None,
         )
