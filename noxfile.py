@@ -14,13 +14,17 @@ PLUGINS = sorted(str(p) for p in (ROOT / "plugins").iterdir() if (p / "pyproject
 #: Third-party-style plugins (notify-discord, notify-mattermost): installed and tested like
 #: the bundled ones, so the plugin guide's examples keep working.
 EXAMPLES = sorted(str(p) for p in (ROOT / "examples").iterdir() if (p / "pyproject.toml").exists())
+#: Optional distributions beside the core: notify-serve (the HTTP service and dashboard).
+EXTRAS = ["./serve"]
 TEST_DEPS = ["pytest", "respx", "hypothesis", "standardwebhooks", "jsonschema", "slack_sdk"]
 #: Clients of the real PostgreSQL and Redis servers the test kit starts (testing/_services.py).
 TEST_DEPS += ["psycopg[binary]", "psycopg-pool", "redis"]
+#: notify serve's tests: the dashboard in Debian's Chromium, and the OpenAPI document fuzzed.
+TEST_DEPS += ["playwright", "schemathesis"]
 
 
 def install_packages(session: nox.Session) -> None:
-    packages = [*PLUGINS, *EXAMPLES]
+    packages = [*PLUGINS, *EXAMPLES, *EXTRAS]
     session.install("-e", "./core", *[arg for p in packages for arg in ("-e", p)])
 
 
@@ -42,7 +46,7 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     install_packages(session)
     session.install("mypy==2.4.1", "pytest", "respx", "hypothesis", "redis")  # redis: its types
-    session.run("mypy", "core/src", *[f"{p}/src" for p in (*PLUGINS, *EXAMPLES)])
+    session.run("mypy", "core/src", *[f"{p}/src" for p in (*PLUGINS, *EXAMPLES, *EXTRAS)])
 
 
 @nox.session(python="3.11")
@@ -51,5 +55,6 @@ def bench(session: nox.Session) -> None:
     install_packages(session)
     session.install("apprise")  # the alternative users would reach for, measured side by side
     session.install("redis")  # bench_limiter.py: the Redis-backed limiter
+    session.install("aiohttp")  # bench_serve.py: the load generator
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)

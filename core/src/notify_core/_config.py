@@ -41,9 +41,26 @@ CORE_CHANNEL_KEYS = frozenset(
     }
 )  # fmt: skip
 _NOTIFY_KEYS = frozenset({"db", "concurrency", "wait", "auto_disable_after", "lease"})
+_SERVE_KEYS = frozenset({"tokens", "host", "port"})
 _TEMPLATE_KEYS = frozenset({"title", "body", "severity", "fields", "actions", "dedup_key", "tags"})
 _ENV_REF = re.compile(r"\$\$|\$\{([^}]*)\}")
 _CHANNEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+
+
+@attrs.frozen(kw_only=True)
+class ServeConfig:
+    """``[serve]``: what ``notify serve`` (the notify-serve distribution) reads.
+
+    ``tokens`` are bearer tokens; they never appear in a repr (nor anywhere else).
+    """
+
+    tokens: tuple[str, ...] = attrs.field(default=(), repr=False)
+    host: str | None = None
+    port: int | None = None
+
+
+#: Bearer tokens shorter than this are refused: they could be guessed.
+MIN_TOKEN_LENGTH = 16
 
 
 @attrs.frozen(kw_only=True)
@@ -59,6 +76,7 @@ class Config:
     wait: float = 30.0
     auto_disable_after: int = 10
     lease: float = 60.0
+    serve: ServeConfig = attrs.field(factory=ServeConfig)
 
     def all_channels(self) -> list[Channel]:
         out = list(self.channels)
@@ -246,7 +264,7 @@ class _Reader:
     # -- structure -----------------------------------------------------------------
 
     def config(self, data: Mapping[str, Any]) -> Config:
-        self.unknown(data, {"notify", "channels", "events", "tenants"}, "")
+        self.unknown(data, {"notify", "channels", "events", "tenants", "serve"}, "")
         core = self.table(data.get("notify", {}), "notify")
         self.unknown(core, _NOTIFY_KEYS, "notify")
         kwargs: dict[str, Any] = {}
@@ -280,9 +298,30 @@ class _Reader:
             for event, spec in self.table(data.get("events", {}), "events").items()
             if (template := self.collecting(self.template, event, spec)) is not None
         }
+        if "serve" in data:
+            kwargs["serve"] = self.serve(data["serve"])
         return Config(
             source=self.source, channels=channels, tenants=tenants, templates=templates, **kwargs
         )
+
+    def serve(self, value: Any) -> ServeConfig:
+        table = self.table(value, "serve")
+        self.unknown(table, _SERVE_KEYS, "serve")
+        tokens = self.strings(table.get("tokens", []), "serve.tokens")
+        for i, token in enumerate(tokens):
+            if len(token.strip()) < MIN_TOKEN_LENGTH or token != token.strip():
+                raise self.error(
+                    f"serve.tokens[{i}]",
+                    f"a token must be at least {MIN_TOKEN_LENGTH} characters without spaces"
+                    " around it (make one with: openssl rand -hex 32)",
+                )
+        host = self.string(table["host"], "serve.host") if "host" in table else None
+        port = None
+        if "port" in table:
+            port = self.integer(table["port"], "serve.port", minimum=0)
+            if port > 65535:
+                raise self.error("serve.port", f"must be at most 65535, got {port}")
+        return ServeConfig(tokens=tokens, host=host, port=port)
 
     def channels(self, value: Any, path: str, *, tenant: str | None) -> tuple[Channel, ...]:
         table = self.table(value, path)

@@ -25,7 +25,7 @@ from ._blocking import Bridge
 from ._channel import Channel
 from ._clock import SYSTEM_CLOCK, Clock
 from ._config import DB_ENV, DEFAULT_DB, NO_CONFIG, Config, find_config, load_config
-from ._dispatch import Dispatcher, attempt_cap
+from ._dispatch import Dispatcher, Observer, attempt_cap
 from ._errors import ConfigError, NotifyError
 from ._health import Health
 from ._http import REROUTE_ENV, parse_reroute
@@ -107,13 +107,11 @@ class Notifier:
         self._health: Health | None = None
         self._announcer: Announcer | None = None
         self._runtime_: _Runtime | None = None
+        self._observers: list[Observer] = []
         self._bridge = Bridge(self)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         #: open the store only to read (the log commands): never create or change it
         self.read_only = read_only
-        #: called with a :class:`Progress` as attempts start and end (in the event loop's
-        #: thread): what ``notify send`` shows on a terminal while it waits
-        self.observers: list[Callable[[Progress], None]] = []
 
     @classmethod
     def from_config(cls, path: str | os.PathLike[str] | None = None, **kwargs: Any) -> Notifier:
@@ -195,7 +193,7 @@ class Notifier:
             writer=BatchWriter(self.store),
             concurrency=concurrency,
             lease=self.lease,
-            observers=self.observers,
+            observers=self._observers,
         )
         return clients, dispatcher
 
@@ -246,6 +244,16 @@ class Notifier:
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.aclose()
+
+    def observe(self, observer: Callable[[Progress], None]) -> None:
+        """Call ``observer(progress)`` when an attempt starts and when it has been recorded.
+
+        Every send, retry and worker of this notifier reports through it: ``notify send``
+        draws its status line so, ``notify serve`` counts its Prometheus metrics. It runs
+        on the event loop's thread, the recorded ones inside the store's write batch:
+        keep it quick; an exception is logged and ignored.
+        """
+        self._observers.append(observer)
 
     # -- channels and routing -------------------------------------------------------
 

@@ -64,13 +64,19 @@ class Progress:
 
     ``phase`` is ``attempt`` when an attempt starts, ``retry`` when one ended and the next
     is scheduled at ``next_attempt`` (epoch seconds) for ``reason``, ``done`` when the
-    delivery reached ``status``.
+    delivery reached ``status``. After an attempt (``retry``, ``done``), ``outcome``
+    (``delivered``, ``retry``, ``failed``), ``duration`` (seconds) and ``http_status``
+    describe it, as the attempt log keeps it (secrets masked): what metrics count.
     """
 
     delivery_id: str
     channel: str
+    provider: str
     phase: Literal["attempt", "retry", "done"]
     attempt: int
     status: str = ""
     reason: str = ""
     next_attempt: float | None = None
+    outcome: str = ""
+    duration: float | None = None
+    http_status: int | None = None

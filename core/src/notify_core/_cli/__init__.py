@@ -21,6 +21,7 @@ from . import (  # noqa: F401  (they register their commands)
     _retry,
     _scaffold,
     _send,
+    _serve,
     _silences,
     _worker,
 )

@@ -183,7 +183,7 @@ def send(
             result = notifier.send(message, route or None, tenant=tenant, wait=wait)
         else:
             with StatusLine() as status:
-                notifier.observers.append(status.observe)
+                notifier.observe(status.observe)
                 result = notifier.send(message, route or None, tenant=tenant, wait=wait)
         queued_only = (wait if wait is not None else notifier.wait) == 0
     _report(result, json_out, queued_ok=queued_only)

@@ -27,6 +27,7 @@ from ._records import (
     ChannelState,
     DeliveryRow,
     DeliveryStatus,
+    IdempotencyRecord,
     NewDelivery,
     Silence,
     new_id,
@@ -41,6 +42,7 @@ __all__ = [
     "ChannelState",
     "DeliveryRow",
     "DeliveryStatus",
+    "IdempotencyRecord",
     "NewDelivery",
     "Silence",
     "Store",
@@ -64,6 +66,13 @@ class Store(Protocol):
 
     def transaction(self) -> AbstractContextManager[Any]:
         """One write transaction around many calls; a failing call rolls back only itself."""
+        ...
+
+    def ready(self) -> str | None:
+        """``None`` when the store answers and its schema is the one this code migrates to.
+
+        Otherwise why not, in one line (``notify serve``'s ``/readyz`` shows it).
+        """
         ...
 
     def changes(self) -> int | None:
@@ -141,13 +150,24 @@ class Store(Protocol):
         since: float | None = None,
         limit: int | None = 50,
         message_id: str | None = None,
+        until: float | None = None,
+        before: tuple[float, str] | None = None,
     ) -> list[DeliveryRow]:
-        """Deliveries newest first; ``event`` is a glob (``training.*``)."""
+        """Deliveries newest first (by ``created``, then ``id``); ``event`` is a glob.
+
+        ``since`` is inclusive, ``until`` exclusive. ``before`` is a cursor: the
+        ``(created, id)`` of the last row of the previous page; only rows after it in
+        this order are returned, so pages never repeat or skip rows that arrive meanwhile.
+        """
         ...
 
     def attempts(self, delivery_id: str) -> list[AttemptRow]: ...
 
     def counts(self) -> dict[str, int]: ...
+
+    def oldest_pending(self) -> float | None:
+        """When the oldest delivery still to be done (pending or sending) was created."""
+        ...
 
     def prune(self, before: float, *, dry_run: bool = False) -> int:
         """Remove finished deliveries (and their attempts) created before ``before``.
@@ -186,6 +206,31 @@ class Store(Protocol):
 
     def set_enabled(self, channel: str, enabled: bool, reason: str | None = None) -> None:
         """The manual switch. Enabling also clears an auto-disable and the failure count."""
+        ...
+
+    # -- idempotency keys (notify serve) ---------------------------------------------
+
+    def idempotency_claim(
+        self, key: str, fingerprint: str, *, stale_after: float
+    ) -> IdempotencyRecord | None:
+        """Take ``key`` for a new request, atomically; ``None`` when the caller now holds it.
+
+        Otherwise the record already there: answered, or still being processed by its
+        holder. A claim left unanswered for ``stale_after`` seconds (its holder died) is
+        taken over.
+        """
+        ...
+
+    def idempotency_complete(self, key: str, *, status: int, answer: str) -> None:
+        """Keep the answer to the request that claimed ``key``; repeats get this answer."""
+        ...
+
+    def idempotency_release(self, key: str) -> None:
+        """Give back a claim that got no answer worth repeating (the request failed)."""
+        ...
+
+    def idempotency_prune(self, before: float) -> int:
+        """Forget keys claimed before ``before``; returns how many were removed."""
         ...
 
 

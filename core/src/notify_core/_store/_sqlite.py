@@ -8,7 +8,8 @@ IMMEDIATE``, so several processes can share one file without claiming a row twic
 WAL with ``synchronous=NORMAL``: a commit survives a process crash; only an OS crash
 or power loss may lose the last transactions (DESIGN §7 has the cost of FULL).
 
-The SQL is split by table into :mod:`._sqlite_outbox` and :mod:`._sqlite_state`; this
+The SQL is split by table into :mod:`._sqlite_outbox`, :mod:`._sqlite_state` and
+:mod:`._sqlite_requests`; this
 module holds the connection, transactions and migrations they share.
 """
 
@@ -23,13 +24,14 @@ from urllib.parse import quote
 from .._clock import SYSTEM_CLOCK, Clock
 from .._errors import StoreError
 from ._sqlite_outbox import OutboxSQL
+from ._sqlite_requests import RequestsSQL
 from ._sqlite_schema import MIGRATIONS, SCHEMA_VERSION
 from ._sqlite_state import StateSQL
 
 __all__ = ["SCHEMA_VERSION", "SqliteStore"]
 
 
-class SqliteStore(OutboxSQL, StateSQL):
+class SqliteStore(OutboxSQL, StateSQL, RequestsSQL):
     """One SQLite file. Not thread-safe: use it from one thread (the event loop's)."""
 
     remote = False
@@ -98,6 +100,18 @@ class SqliteStore(OutboxSQL, StateSQL):
 
     def close(self) -> None:
         self._db.close()
+
+    def ready(self) -> str | None:
+        """Not ready when the file cannot be read or another notify moved its schema on."""
+        try:
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.Error as exc:
+            return f"cannot read database {self.location}: {exc}"
+        if version != SCHEMA_VERSION:
+            return (
+                f"database {self.location} has schema {version}, this notify needs {SCHEMA_VERSION}"
+            )
+        return None
 
     def changes(self) -> int:
         """``PRAGMA data_version`` moves when another connection commits; own writes count too."""

@@ -199,6 +199,8 @@ class OutboxSQL(SqliteBase):
         since: float | None = None,
         limit: int | None = 50,
         message_id: str | None = None,
+        until: float | None = None,
+        before: tuple[float, str] | None = None,
     ) -> list[DeliveryRow]:
         where: list[str] = []
         args: list[Any] = []
@@ -217,6 +219,12 @@ class OutboxSQL(SqliteBase):
         if since is not None:
             where.append("created >= ?")
             args.append(since)
+        if until is not None:
+            where.append("created < ?")
+            args.append(until)
+        if before is not None:  # the page after a row: strictly older in (created, id) order
+            where.append("(created < ? OR (created = ? AND id < ?))")
+            args.extend((before[0], before[0], before[1]))
         sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
         sql += " ORDER BY created DESC, id DESC"
         if limit is not None:
@@ -236,6 +244,12 @@ class OutboxSQL(SqliteBase):
         return dict(
             self._db.execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status").fetchall()
         )
+
+    def oldest_pending(self) -> float | None:
+        (created,) = self._db.execute(
+            "SELECT MIN(created) FROM deliveries WHERE status IN ('pending', 'sending')"
+        ).fetchone()
+        return float(created) if created is not None else None
 
     def prune(self, before: float, *, dry_run: bool = False) -> int:
         where = "WHERE created < ? AND status IN ('delivered', 'failed', 'skipped')"
