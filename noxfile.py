@@ -14,7 +14,17 @@ PLUGINS = sorted(str(p) for p in (ROOT / "plugins").iterdir() if (p / "pyproject
 #: Third-party-style plugins (notify-discord, notify-mattermost): installed and tested like
 #: the bundled ones, so the plugin guide's examples keep working.
 EXAMPLES = sorted(str(p) for p in (ROOT / "examples").iterdir() if (p / "pyproject.toml").exists())
-TEST_DEPS = ["pytest", "respx", "hypothesis", "standardwebhooks", "jsonschema", "slack_sdk"]
+# aiosmtpd and trustme: the e-mail tests run real SMTP servers (plain, STARTTLS, TLS) locally
+TEST_DEPS = [
+    "pytest",
+    "respx",
+    "hypothesis",
+    "standardwebhooks",
+    "jsonschema",
+    "slack_sdk",
+    "aiosmtpd",
+    "trustme",
+]
 
 
 def install_packages(session: nox.Session) -> None:
