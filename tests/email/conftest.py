@@ -80,7 +80,7 @@ class Handler:
 
     def __init__(self) -> None:
         self.messages: list[Received] = []
-        self.replies: dict[str, deque[str]] = {}
+        self.replies: dict[str, deque[str | None]] = {}
         self.refuse: dict[str, str] = {}
         self.mail_commands = 0
         self.sessions: set[int] = set()
@@ -90,6 +90,7 @@ class Handler:
         self.lock = threading.Lock()
 
     def _scripted(self, command: str) -> str | None:
+        """The scripted reply to ``command``; None: answer as usual."""
         with self.lock:
             queue = self.replies.get(command)
             return queue.popleft() if queue else None
@@ -186,8 +187,11 @@ class MailServer:
     def messages(self) -> list[Received]:
         return self.handler.messages
 
-    def script(self, command: str, *replies: str) -> None:
-        """Answer the next ``command`` (MAIL, RCPT, DATA) with ``replies``, in order."""
+    def script(self, command: str, *replies: str | None) -> None:
+        """Answer the next ``command`` (MAIL, RCPT, DATA) with ``replies``, in order.
+
+        A ``None`` reply lets that command through as usual.
+        """
         with self.handler.lock:
             self.handler.replies.setdefault(command, deque()).extend(replies)
 

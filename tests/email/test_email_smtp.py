@@ -46,6 +46,7 @@ def test_auth_accepted_over_starttls(mail_server: Any, attempt: Attempt) -> None
     assert server.messages[0].authenticated
 
 
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 def test_auth_accepted_over_implicit_tls(mail_server: Any, attempt: Attempt) -> None:
     server = mail_server(mode="ssl", auth=True)
     outcome = attempt(server.channel(username=USER, password=PASSWORD), MESSAGE)
