@@ -55,8 +55,12 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
-    """Figures, printed and written to benchmarks/RESULTS.md; needs nginx (apt) or aiohttp."""
+    """Figures, printed and written to benchmarks/RESULTS.md; needs nginx (apt) or aiohttp.
+
+    bench_email.py prints its own table (SMTP connection reuse) and writes no file.
+    """
     install_packages(session)
     session.install("apprise")  # the alternative users would reach for, measured side by side
+    session.install("aiosmtpd", "trustme")  # bench_email's local SMTP server and its certificate
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)
