@@ -78,6 +78,14 @@ def test_apprise_smtp_parameter_and_display_name() -> None:
     assert email.reply_to == (Mailbox("help@example.com"),)
 
 
+def test_a_plus_in_the_url_stays_a_plus() -> None:
+    email = read_channel(
+        url("mailto://smtp.example.com?to=ops+alerts@example.com&from=a%2Bb@x.org")
+    )
+    assert email.to == (Mailbox("ops+alerts@example.com"),)
+    assert email.sender == Mailbox("a+b@x.org")
+
+
 def test_ipv6_server() -> None:
     email = read_channel(url("mailto://[::1]:2525?mode=plain&to=a@x.org&from=b@x.org"))
     assert email.host == "::1"

@@ -201,6 +201,20 @@ def test_an_untrusted_certificate_fails_permanently(
         assert not server.messages
 
 
+def test_an_unreadable_ca_file_fails_permanently_naming_it(
+    mail_server: Any, attempt: Attempt, tmp_path: Any
+) -> None:
+    server = mail_server(mode="starttls")
+    missing = str(tmp_path / "missing-ca.pem")
+    outcome = attempt(server.channel(ca_file=missing), MESSAGE)
+    assert outcome.status == "failed"
+    assert outcome.reason == f"ca_file {missing} cannot be used: No such file or directory"
+    (tmp_path / "junk.pem").write_text("not a certificate")
+    outcome = attempt(server.channel(ca_file=str(tmp_path / "junk.pem")), MESSAGE)
+    assert outcome.status == "failed"
+    assert "cannot be used" in outcome.reason
+
+
 def test_verify_tls_false_accepts_an_untrusted_certificate(
     mail_server: Any, attempt: Attempt, tls: Any
 ) -> None:

@@ -107,6 +107,10 @@ def failure(
     """The outcome of an exchange that raised ``exc`` (any exception of the attempt)."""
     import aiosmtplib  # loaded by now: it raised ``exc``; not at plugin import (~50 ms)
 
+    from ._smtp import CAFileError
+
+    if isinstance(exc, CAFileError):
+        return Outcome.failed(_reason(masker, str(exc)))
     cert = _cert_error(exc)
     if cert is not None:
         detail = cert.verify_message or str(cert)

@@ -16,7 +16,7 @@ import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import attrs
 
@@ -191,7 +191,7 @@ def _read_url(url: str, source: _Source) -> tuple[dict[str, Any], str | None]:
         if parts.password is not None:
             values["password"] = unquote(parts.password)
     params: dict[str, list[str]] = {}
-    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+    for name, value in _query(parts.query):
         name = name.lower()
         if name not in URL_PARAMS:
             raise InvalidTarget(
@@ -221,6 +221,20 @@ def _read_url(url: str, source: _Source) -> tuple[dict[str, Any], str | None]:
         url_host = None
     source.from_url.update(values)
     return values, url_host
+
+
+def _query(query: str) -> list[tuple[str, str]]:
+    """``name=value`` pairs, percent-decoded; a ``+`` stays a plus (``ops+alerts@x.org``).
+
+    ``parse_qsl`` would read ``+`` as a space, the HTML-form convention, and break the
+    plus-addressing that alert mailboxes often use.
+    """
+    pairs = []
+    for item in query.split("&"):
+        if item:
+            name, _, value = item.partition("=")
+            pairs.append((unquote(name), unquote(value)))
+    return pairs
 
 
 def _build(
@@ -277,9 +291,11 @@ def _build(
 
 def _host(value: Any, source: _Source) -> str:
     if value is None or value == "":
+        if source.channel.adhoc:
+            raise InvalidTarget(f"email url needs the SMTP server; expected {URL_SHAPE}")
         raise InvalidTarget(
-            f'email needs the SMTP server: host = "smtp.example.com", or a url {URL_SHAPE}',
-            key="url" if source.channel.adhoc else "host",
+            f'email needs the SMTP server: host = "smtp.example.com", or url = "{URL_SHAPE}"',
+            key="host",
         )
     if not isinstance(value, str):
         raise source.error("host", "must be a host name or IP address")
@@ -375,11 +391,16 @@ def _sender(
             raw = username
         elif username and url_host:  # Apprise: mailto://user:pass@example.com?smtp=…
             raw = f"{username}@{url_host}"
+        elif source.channel.adhoc:
+            raise InvalidTarget(
+                "email needs a sender: add &from=alerts@example.com to the url (a username "
+                "that is an address is used when from= is not set)"
+            )
         else:
             raise InvalidTarget(
-                'email needs a sender: from = "Alerts <alerts@example.com>" (or from= in '
-                "the url; a username that is an address is used when from is not set)",
-                key="url" if source.channel.adhoc else "from",
+                'email needs a sender: from = "Alerts <alerts@example.com>" (a username '
+                "that is an address is used when from is not set)",
+                key="from",
             )
         if "username" in source.from_url:
             source.from_url.add("from")

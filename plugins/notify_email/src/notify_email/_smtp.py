@@ -30,6 +30,7 @@ import email
 import email.policy
 import hashlib
 import io
+import re
 import socket
 import ssl
 import threading
@@ -42,6 +43,8 @@ import attrs
 
 from ._answer import AllRefused, Refusal, Sent
 from ._channel import EmailChannel
+
+_HOSTNAME = re.compile(r"[A-Za-z0-9.-]{1,253}\Z")
 
 #: Connections kept per server and account.
 MAX_CONNECTIONS = 4
@@ -100,12 +103,22 @@ def _make_context(ca_file: str | None, verify: bool) -> ssl.SSLContext:
         return context
 
 
+class CAFileError(Exception):
+    """The channel's ``ca_file`` cannot be read as PEM certificates (configuration)."""
+
+
 async def tls_context(channel: EmailChannel) -> ssl.SSLContext:
     """The TLS context of a channel (reading CA files happens in a thread, once)."""
     cached = _contexts.get((channel.ca_file, channel.verify_tls))
     if cached is not None:
         return cached
-    return await asyncio.to_thread(_make_context, channel.ca_file, channel.verify_tls)
+    try:
+        return await asyncio.to_thread(_make_context, channel.ca_file, channel.verify_tls)
+    except (OSError, ssl.SSLError) as exc:
+        if channel.ca_file is None:
+            raise
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise CAFileError(f"ca_file {channel.ca_file} cannot be used: {detail}") from None
 
 
 async def ehlo_name() -> str:
@@ -113,7 +126,7 @@ async def ehlo_name() -> str:
     global _ehlo_name
     if _ehlo_name is None:
         name = await asyncio.to_thread(socket.getfqdn)
-        _ehlo_name = name if name and name.isascii() and " " not in name else "localhost"
+        _ehlo_name = name if _HOSTNAME.match(name) else "localhost"
     return _ehlo_name
 
 
