@@ -38,35 +38,34 @@ from notify_core import (
     hookimpl,
 )
 
-from ._answer import delivered, failure
-from ._channel import CHANNEL_KEYS, DEFAULT_PORTS, RECIPIENT_LIMIT, EmailChannel, read_channel
-from ._content import (
+from ._limits import (
     ACTION_LIMIT,
     BODY_LIMIT,
+    CHANNEL_KEYS,
     FIELD_LIMIT,
     FIELD_NAME_LIMIT,
     FIELD_VALUE_LIMIT,
+    RECIPIENT_LIMIT,
     TITLE_LIMIT,
 )
-from ._mime import build_payload as _build_payload
-from ._mime import message_id, thread_root
 
 if TYPE_CHECKING:  # the core's HTTP client is not used: SMTP is this plugin's own transport
     import httpx
 
+    from ._channel import EmailChannel
+
+# Everything else (parsing, MIME, SMTP) loads on the first hook call: notify imports
+# every plugin at start-up, for `notify log` and `notify plugins` too.
+
 __all__ = [
-    "DEFAULT_PORTS",
     "MAX_MESSAGE_BYTES",
     "NAME",
     "SPEC",
-    "EmailChannel",
     "build_payload",
     "close_transports",
-    "message_id",
     "read_channel",
     "register_providers",
     "send",
-    "thread_root",
     "validate_url",
 ]
 
@@ -106,6 +105,13 @@ def register_providers() -> Sequence[ProviderSpec]:
     return [SPEC]
 
 
+def read_channel(channel: Channel) -> EmailChannel:
+    """The channel's server, account and addresses, checked (``InvalidTarget`` if not)."""
+    from ._channel import read_channel as read
+
+    return read(channel)
+
+
 @hookimpl
 def validate_url(channel: Channel) -> Target | None:
     """The server and account; the password is the secret (never in ``display``)."""
@@ -116,7 +122,9 @@ def validate_url(channel: Channel) -> Target | None:
 @hookimpl
 def build_payload(channel: Channel, message: Message, delivery_id: str) -> Payload | None:
     """The whole MIME message and its envelope (pure: see ``_mime``)."""
-    return _build_payload(read_channel(channel), channel.key, message, delivery_id)
+    from ._mime import build_payload as build
+
+    return build(read_channel(channel), channel.key, message, delivery_id)
 
 
 @hookimpl
@@ -154,6 +162,7 @@ def _parts(payload: Payload) -> tuple[str, list[str], bytes, str]:
 
 
 async def _send(email: EmailChannel, payload: Payload, context: SendContext) -> Outcome:
+    from ._answer import delivered, failure
     from ._smtp import pool  # aiosmtplib loads only when something is sent
 
     masker = Masker((*email.secrets, *context.target.secrets))

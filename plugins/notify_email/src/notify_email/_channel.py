@@ -23,28 +23,13 @@ import attrs
 from notify_core import Channel, InvalidTarget, Masker, SettingsReader, truncate
 
 from ._address import AddressError, Mailbox, parse_mailbox, split_list
+from ._limits import CHANNEL_KEYS, RECIPIENT_LIMIT
 
 Mode = Literal["starttls", "ssl", "plain"]
 MODES: tuple[Mode, ...] = ("starttls", "ssl", "plain")
 #: Submission with STARTTLS, implicit TLS (RFC 8314), plain relay.
 DEFAULT_PORTS: dict[Mode, int] = {"starttls": 587, "ssl": 465, "plain": 25}
 SCHEMES = ("mailto", "mailtos")
-#: RFC 5321 lets a server stop at 100 recipients per message; more would fail anyway.
-RECIPIENT_LIMIT = 100
-
-CHANNEL_KEYS = (
-    "host",
-    "port",
-    "mode",
-    "username",
-    "password",
-    "from",
-    "to",
-    "cc",
-    "bcc",
-    "reply_to",
-    "ca_file",
-)
 #: Query parameters of the URL form: the keys' names, Apprise's ``name``/``reply``/``smtp``.
 URL_PARAMS = ("to", "cc", "bcc", "from", "name", "reply_to", "reply", "mode", "smtp", "ca_file")
 _LISTS = ("to", "cc", "bcc", "reply_to")

@@ -17,17 +17,19 @@ import attrs
 
 from notify_core import Message, Severity, cap, severity_color, truncate
 
-TITLE_LIMIT = 200
-BODY_LIMIT = 20_000
-FIELD_LIMIT = 30
-FIELD_NAME_LIMIT = 100
-FIELD_VALUE_LIMIT = 800
-ACTION_LIMIT = 10
-ACTION_LABEL_LIMIT = 80
-ACTION_URL_LIMIT = 2048
-TAG_LIMIT = 20
-TAG_CHARS = 50
-EVENT_LIMIT = 200
+from ._limits import (
+    ACTION_LABEL_LIMIT,
+    ACTION_LIMIT,
+    ACTION_URL_LIMIT,
+    BODY_LIMIT,
+    EVENT_LIMIT,
+    FIELD_LIMIT,
+    FIELD_NAME_LIMIT,
+    FIELD_VALUE_LIMIT,
+    TAG_CHARS,
+    TAG_LIMIT,
+    TITLE_LIMIT,
+)
 
 _STATE_LABELS = {"resolve": "RESOLVED", "acknowledge": "ACKNOWLEDGED"}
 #: Everything that breaks a line or is invisible noise in a one-line header value.
