@@ -94,11 +94,12 @@ def _cert_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
     return None
 
 
-def _by_code(code: int, what: str, masker: Masker, **kw: Any) -> Outcome:
+def _by_code(code: int, what: str, masker: Masker) -> Outcome:
+    """4xx: transient; anything else (5xx, or a code out of place): permanent."""
     reason = _reason(masker, what)
     if 400 <= code < 500:
         return Outcome.retry(reason)
-    return Outcome.failed(reason, **kw)
+    return Outcome.failed(reason)
 
 
 def failure(
@@ -135,10 +136,10 @@ def failure(
         return Outcome.failed(
             _reason(masker, what + "; check username and password"), disables=True
         )
-    if isinstance(exc, aiosmtplib.SMTPSenderRefused):
+    if isinstance(exc, aiosmtplib.SMTPSenderRefused) and exc.code >= 500:
         what = f"SMTP {exc.code}: sender {exc.sender} refused: {_reply(exc.message)}"
         # a server that will not take mail from this sender refuses every message alike
-        return _by_code(exc.code, what, masker, disables=True)
+        return Outcome.failed(_reason(masker, what), disables=True)
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         return _by_code(exc.code, f"SMTP {exc.code}: {_reply(exc.message)}", masker)
     if isinstance(exc, aiosmtplib.SMTPTimeoutError | TimeoutError):

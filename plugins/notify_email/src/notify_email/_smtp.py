@@ -294,10 +294,7 @@ class Pool:
                     pass  # closed by the server while idle: nothing was sent; start afresh
             self.opened += 1
             conn = Connection(key, await connect(channel, timeout))
-            try:
-                return await self._on(conn, sender, recipients, data, timeout, reused=False)
-            except _Stale as stale:
-                raise stale.cause from None
+            return await self._on(conn, sender, recipients, data, timeout, reused=False)
 
     async def _on(
         self,
