@@ -149,20 +149,25 @@ class TestEmailContract(ProviderContract):
         providers.register(notify_email, name="email")
         channel = self._local(as_example(self.valid[0]), server)
         slept: list[str] = []
+        watching = [False]  # only while send runs: closing the pool may wait for TLS
         real_sleep = asyncio.sleep
 
         async def watch_sleep(delay: float, *args: Any) -> Any:
-            if delay > 0:
+            if delay > 0 and watching[0]:
                 slept.append(f"asyncio.sleep({delay})")
             return await real_sleep(delay, *args)
 
+        def watch_time_sleep(seconds: float) -> None:
+            if watching[0]:
+                slept.append(f"time.sleep({seconds})")
+
         monkeypatch.setattr(asyncio, "sleep", watch_sleep)
-        monkeypatch.setattr(time, "sleep", lambda s: slept.append(f"time.sleep({s})"))
+        monkeypatch.setattr(time, "sleep", watch_time_sleep)
         for command, reply in cases:
             if command is not None:
                 server.script(command, reply)
             before = server.handler.mail_commands
-            outcome = _one_attempt(providers, channel)
+            outcome = _one_attempt(providers, channel, watching)
             made = server.handler.mail_commands - before
             assert made == 1, f"{reply!r}: {made} transactions for one attempt"
             assert outcome.status == expect, f"{reply!r} read as {outcome.status}: {outcome.reason}"
@@ -203,15 +208,20 @@ def as_example(value: Example | str) -> Example:
     return value if isinstance(value, Example) else Example(url=value)
 
 
-def _one_attempt(providers: Providers, channel: Channel) -> Outcome:
+def _one_attempt(
+    providers: Providers, channel: Channel, watching: list[bool] | None = None
+) -> Outcome:
     target = providers.validate(channel)
     payload = providers.build(channel, reference_messages()["small"], "dly_contract_0001")
     context = SendContext(delivery_id="dly_contract_0001", attempt=1, timeout=5.0, target=target)
 
     async def go() -> Outcome:
+        flag = watching if watching is not None else [False]
+        flag[0] = True
         try:
             return await providers.send(channel, payload, context, None)  # type: ignore[arg-type]
         finally:
+            flag[0] = False
             await notify_email.close_transports()
 
     return asyncio.run(go())

@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import pytest
 
+import notify_email
 from notify_core import Config, Message, Notifier, Providers, Rate, RetryPolicy
 from notify_core.testing import query, stored_bytes
 
@@ -22,7 +24,8 @@ FAST = RetryPolicy(attempts=3, backoff=0, max_delay=0)
 UNLIMITED = Rate(per_second=1000, burst=1000)
 
 
-def test_a_451_is_retried_by_the_core_and_every_attempt_is_logged(
+@pytest.mark.anyio
+async def test_a_451_is_retried_by_the_core_and_every_attempt_is_logged(
     mail_server: Any, providers: Providers, tmp_path: Path
 ) -> None:
     server = mail_server(mode="starttls", auth=True)
@@ -31,8 +34,9 @@ def test_a_451_is_retried_by_the_core_and_every_attempt_is_logged(
         server.channel(username=USER, password=PASSWORD), retry=FAST, rate=UNLIMITED
     )
     db = tmp_path / "n.db"
-    with Notifier([channel], providers=providers, db=db, env={}) as notifier:
-        result = notifier.send(Message(title="Backup done"), to=["mail"], wait=10)
+    async with Notifier([channel], providers=providers, db=db, env={}) as notifier:
+        result = await notifier.asend(Message(title="Backup done"), to=["mail"], wait=10)
+        await notify_email.close_transports()  # what the core's hook will do on close
     [delivery] = result.deliveries
     assert (delivery.status, delivery.attempts) == ("delivered", 2)
     attempts = query(db, "SELECT number, outcome, error FROM attempts ORDER BY number")
@@ -46,7 +50,8 @@ def test_a_451_is_retried_by_the_core_and_every_attempt_is_logged(
     assert PASSWORD.encode() not in stored_bytes(db)
 
 
-def test_a_refused_login_counts_toward_auto_disabling_the_channel(
+@pytest.mark.anyio
+async def test_a_refused_login_counts_toward_auto_disabling_the_channel(
     mail_server: Any, providers: Providers, tmp_path: Path
 ) -> None:
     server = mail_server(mode="starttls", auth=True)
@@ -55,8 +60,9 @@ def test_a_refused_login_counts_toward_auto_disabling_the_channel(
     )
     db = tmp_path / "n.db"
     config = Config(auto_disable_after=2)
-    with Notifier([channel], config=config, providers=providers, db=db, env={}) as notifier:
-        outcomes = [notifier.send(Message(title=f"m{i}"), to=["mail"], wait=10) for i in range(2)]
+    async with Notifier([channel], config=config, providers=providers, db=db, env={}) as n:
+        outcomes = [await n.asend(Message(title=f"m{i}"), to=["mail"], wait=10) for i in (1, 2)]
+        await notify_email.close_transports()
     assert [r.deliveries[0].status for r in outcomes] == ["failed", "failed"]
     assert outcomes[0].deliveries[0].attempts == 1  # permanent: never retried
     assert "authentication failed" in outcomes[0].deliveries[0].reason

@@ -37,6 +37,7 @@ import threading
 import weakref
 from collections.abc import Sequence
 from email.generator import BytesGenerator
+from typing import Any
 
 import aiosmtplib
 import attrs
@@ -52,6 +53,8 @@ MAX_CONNECTIONS = 4
 IDLE_SECONDS = 5.0
 #: How long a polite QUIT may take when closing.
 QUIT_TIMEOUT = 2.0
+#: How long closing the pool waits for TLS sessions to finish shutting down.
+LINGER = 1.0
 
 
 @attrs.frozen
@@ -146,34 +149,11 @@ class Connection:
     def usable(self) -> bool:
         return self.smtp.is_connected
 
-    async def quit(self) -> None:
-        """QUIT politely (bounded), then close whatever happens."""
-        try:
-            if self.smtp.is_connected:
-                await self.smtp.quit(timeout=QUIT_TIMEOUT)
-        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError):
-            pass
-        finally:
-            self.smtp.close()
-
-
-async def connect(channel: EmailChannel, timeout: float) -> aiosmtplib.SMTP:
-    """A connected, TLS-secured (unless plain) and logged-in session."""
-    context = None if channel.mode == "plain" else await tls_context(channel)
-    smtp = aiosmtplib.SMTP(
-        hostname=channel.host,
-        port=channel.port,
-        use_tls=channel.mode == "ssl",
-        # starttls: required, never optional: a server that does not offer it fails
-        start_tls=channel.mode == "starttls",
-        tls_context=context,
-        timeout=timeout,
-        local_hostname=await ehlo_name(),
-        username=channel.username,
-        password=channel.password,
-    )
-    await smtp.connect()
-    return smtp
+    @property
+    def socket(self) -> Any:
+        """The transport's socket (``fileno() == -1`` once it is really closed), or None."""
+        transport = self.smtp.transport
+        return transport.get_extra_info("socket") if transport is not None else None
 
 
 class Pool:
@@ -196,6 +176,7 @@ class Pool:
         self._slots: dict[ServerKey, asyncio.Semaphore] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._closing: set[asyncio.Task[None]] = set()
+        self._lingering: list[Any] = []  # sockets of sessions still closing
         #: connections opened (a figure for tests and the benchmark)
         self.opened = 0
 
@@ -207,8 +188,30 @@ class Pool:
             conn = idle.pop()  # the most recently used: the least likely to be stale
             if conn.usable:
                 return conn
-            conn.smtp.close()
+            self._hang_up(conn)
         return None
+
+    def _hang_up(self, conn: Connection, sock: Any = None) -> None:
+        """Close now; remember the socket, which a TLS session closes a moment later.
+
+        ``sock`` is the socket as it was before aiosmtplib may have closed the session
+        itself (after QUIT, a 421, a timeout), when ``conn`` no longer knows it.
+        """
+        sock = sock if sock is not None else conn.socket
+        conn.smtp.close()
+        if sock is not None and sock.fileno() != -1:
+            self._lingering = [s for s in self._lingering if s.fileno() != -1] + [sock]
+
+    async def _quit(self, conn: Connection) -> None:
+        """QUIT politely (bounded), then close whatever happens."""
+        sock = conn.socket
+        try:
+            if conn.smtp.is_connected:
+                await conn.smtp.quit(timeout=QUIT_TIMEOUT)
+        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError):
+            pass
+        finally:
+            self._hang_up(conn, sock)
 
     def _give_back(self, conn: Connection) -> None:
         if self.closed or not self.reuse or not conn.usable:
@@ -247,9 +250,9 @@ class Pool:
 
     def _close_soon(self, conn: Connection) -> None:
         if not conn.usable:
-            conn.smtp.close()
+            self._hang_up(conn)
             return
-        task = self.loop.create_task(conn.quit())
+        task = self.loop.create_task(self._quit(conn))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
 
@@ -269,8 +272,44 @@ class Pool:
             self._close_soon(conn)
         if self._closing:
             await asyncio.gather(*list(self._closing), return_exceptions=True)
+        # let TLS shutdowns finish, so no socket outlives a loop that stops next
+        deadline = self.loop.time() + LINGER
+        while any(s.fileno() != -1 for s in self._lingering) and self.loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        self._lingering = []
 
     # -- one delivery ----------------------------------------------------------------
+
+    async def _connect(self, key: ServerKey, channel: EmailChannel, timeout: float) -> Connection:
+        """A connected, TLS-secured (unless plain) and logged-in session.
+
+        STARTTLS and AUTH are done here rather than by ``connect()``, so that when one
+        fails the pool still holds the socket and closes it like any other.
+        """
+        context = None if channel.mode == "plain" else await tls_context(channel)
+        smtp = aiosmtplib.SMTP(
+            hostname=channel.host,
+            port=channel.port,
+            use_tls=channel.mode == "ssl",
+            start_tls=False,
+            tls_context=context,
+            timeout=timeout,
+            local_hostname=await ehlo_name(),
+        )
+        await smtp.connect()
+        self.opened += 1
+        conn = Connection(key, smtp)
+        sock = conn.socket
+        try:
+            if channel.mode == "starttls":
+                # required, never optional: a server that does not offer it fails
+                await smtp.starttls(timeout=timeout)
+            if channel.username is not None and channel.password is not None:
+                await smtp.login(channel.username, channel.password, timeout=timeout)
+        except BaseException:
+            self._hang_up(conn, sock)
+            raise
+        return conn
 
     async def deliver(
         self,
@@ -292,8 +331,7 @@ class Pool:
                     return await self._on(conn, sender, recipients, data, timeout, reused=True)
                 except _Stale:
                     pass  # closed by the server while idle: nothing was sent; start afresh
-            self.opened += 1
-            conn = Connection(key, await connect(channel, timeout))
+            conn = await self._connect(key, channel, timeout)
             return await self._on(conn, sender, recipients, data, timeout, reused=False)
 
     async def _on(
@@ -307,6 +345,7 @@ class Pool:
         reused: bool,
     ) -> Sent:
         ok = False
+        sock = conn.socket
         try:
             sent = await transaction(conn.smtp, sender, recipients, data, timeout, reused=reused)
             conn.messages += 1
@@ -316,7 +355,7 @@ class Pool:
             if ok:
                 self._give_back(conn)
             else:  # any error, a cancellation included: this session is done
-                conn.smtp.close()
+                self._hang_up(conn, sock)
 
 
 class _Stale(Exception):
