@@ -435,3 +435,14 @@ def test_close_transports_quits_every_pooled_connection(
         return pool.idle_count, conn.smtp.is_connected
 
     assert asyncio.run(go()) == (0, False)
+
+
+def test_pools_of_closed_loops_are_dropped() -> None:
+    async def make() -> _smtp.Pool:
+        return _smtp.pool()
+
+    first = asyncio.run(make())
+    assert first.loop.is_closed()
+    second = asyncio.run(make())
+    assert first.loop not in _smtp._pools
+    assert second.loop in _smtp._pools

@@ -34,7 +34,6 @@ import re
 import socket
 import ssl
 import threading
-import weakref
 from collections.abc import Sequence
 from email.generator import BytesGenerator
 from typing import Any
@@ -421,7 +420,9 @@ def seven_bit(data: bytes) -> bytes:
 
 # -- one pool per running loop ------------------------------------------------------------
 
-_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Pool] = weakref.WeakKeyDictionary()
+# A plain dict, not weak keys: a pool refers to its loop (so do its sessions), so the
+# loop would never be collected anyway; pools of closed loops are dropped instead.
+_pools: dict[asyncio.AbstractEventLoop, Pool] = {}
 _pools_lock = threading.Lock()
 
 
@@ -431,6 +432,8 @@ def pool() -> Pool:
     with _pools_lock:
         found = _pools.get(loop)
         if found is None or found.closed:
+            for old in [other for other in _pools if other.is_closed()]:
+                del _pools[old]  # asyncio.run() per call: its loops are gone
             found = _pools[loop] = Pool(loop)
         return found
 
