@@ -21,6 +21,8 @@ TEST_DEPS = ["pytest", "respx", "hypothesis", "standardwebhooks", "jsonschema", 
 TEST_DEPS += ["psycopg[binary]", "psycopg-pool", "redis"]
 #: notify serve's tests: the dashboard in Debian's Chromium, and the OpenAPI document fuzzed.
 TEST_DEPS += ["playwright", "schemathesis"]
+#: The e-mail tests run real SMTP servers (plain, STARTTLS, TLS) locally.
+TEST_DEPS += ["aiosmtpd", "trustme"]
 
 
 def install_packages(session: nox.Session) -> None:
@@ -51,10 +53,14 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
-    """Figures, printed and written to benchmarks/RESULTS.md; needs nginx (apt) or aiohttp."""
+    """Figures, printed and written to benchmarks/RESULTS.md; needs nginx (apt) or aiohttp.
+
+    bench_email.py prints its own table (SMTP connection reuse) and writes no file.
+    """
     install_packages(session)
     session.install("apprise")  # the alternative users would reach for, measured side by side
     session.install("redis")  # bench_limiter.py: the Redis-backed limiter
     session.install("aiohttp")  # bench_serve.py: the load generator
+    session.install("aiosmtpd", "trustme")  # bench_email's local SMTP server and its certificate
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)
