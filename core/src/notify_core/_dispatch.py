@@ -4,6 +4,11 @@ Each delivery is its own task, so a slow or failing destination only ever delays
 own deliveries. A delivery waits for its destination's slot *before* it takes one of
 the global concurrency slots, so a rate-limited channel never holds slots that another
 channel could use.
+
+A delivery in a thread (``Job.thread``) first asks the store whether it starts, joins
+or must wait for its thread (:meth:`Store.enter_thread`); while the thread's first
+message is still open it is held, polling, without an attempt counted, and it is built
+again with the thread's metadata once it may go.
 """
 
 from __future__ import annotations
@@ -15,9 +20,10 @@ from typing import TYPE_CHECKING
 import attrs
 
 from ._clock import Clock
+from ._errors import NotifyError
 from ._health import Health
 from ._http import exception_outcome
-from ._job import Job
+from ._job import Job, ThreadRef
 from ._limits import Limiter
 from ._plugins import Providers
 from ._provider import Outcome, SendContext
@@ -28,6 +34,10 @@ from ._writer import BatchWriter
 
 if TYPE_CHECKING:
     from ._http import Clients
+
+
+#: How often a delivery held for its thread's first message asks again (seconds).
+THREAD_POLL = 0.25
 
 
 def attempt_cap(timeout: float) -> float:
@@ -81,6 +91,10 @@ class Dispatcher:
         """
         try:
             while True:
+                if job.thread is not None:
+                    held = await self._enter_thread(job, job.thread, deadline)
+                    if held is not None:
+                        return held
                 result = await self._attempt(job, deadline)
                 if result.status != "sending":
                     return result
@@ -89,6 +103,55 @@ class Dispatcher:
         except asyncio.CancelledError:
             self.store.release([job.id], self.owner)
             raise
+
+    async def _enter_thread(
+        self, job: Job, thread: ThreadRef, deadline: float
+    ) -> DeliveryResult | None:
+        """Hold the job until it may go into its thread, then build it; None when it may go.
+
+        Held, the delivery is given back to the store (pending, due again shortly, no
+        attempt counted) and taken again after :data:`THREAD_POLL`; past ``deadline``,
+        or when another process took it meanwhile, the pending result is returned and a
+        worker carries on. A payload that no longer builds fails the delivery.
+        """
+        store = self.store
+        while True:
+            turn = await self.writer.call(
+                store.enter_thread, job.id, thread.channel, thread.tenant, thread.key
+            )
+            if turn.step != "wait":
+                break
+            until = self.clock.time() + THREAD_POLL
+            reason = f"waiting for the first message of its thread ({turn.holder})"
+            await self.writer.call(store.postpone, job.id, self.owner, until=until, reason=reason)
+            if until > deadline:
+                return self._result(job, "pending", reason, next_attempt=until)
+            await self.clock.sleep(THREAD_POLL)
+            lease = self.lease + max(0.0, deadline - self.clock.time())
+            taken = await self.writer.call(store.claim_ids, self.owner, [job.id], lease=lease)
+            if not taken:  # a worker took it: it carries on from there
+                return self._result(job, "pending", reason, next_attempt=until)
+        try:
+            job.payload = thread.build(turn.data)
+        except NotifyError as exc:
+            reason = job.masker.text(str(exc))
+            await self.writer.call(store.finish, job.id, status="failed", reason=reason)
+            return self._result(job, "failed", reason)
+        return None
+
+    def _result(
+        self, job: Job, status: DeliveryStatus, reason: str, next_attempt: float | None = None
+    ) -> DeliveryResult:
+        return DeliveryResult(
+            id=job.id,
+            channel=job.channel.name,
+            tenant=job.channel.tenant,
+            provider=job.channel.provider,
+            status=status,
+            attempts=job.attempts,
+            reason=reason,
+            next_attempt=next_attempt,
+        )
 
     async def _pace(self, job: Job) -> None:
         delay = await self.limiter.reserve(job.destination, job.rate)
@@ -185,6 +248,13 @@ class Dispatcher:
             lease_until=lease_until,
             meta=meta,
         )
+        thread = job.thread
+        if status == "delivered" and thread is not None:
+            if outcome.end_thread:
+                self.store.end_thread(thread.channel, thread.tenant, thread.key)
+            elif outcome.thread:
+                data = dict(job.masker.data(dict(outcome.thread)))
+                self.store.keep_thread(thread.channel, thread.tenant, thread.key, data)
         if status == "delivered":
             self.health.success(job.channel.key)
         elif status == "failed" and counts_as_failure:

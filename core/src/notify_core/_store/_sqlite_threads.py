@@ -1,0 +1,112 @@
+"""SQL for threads: what a provider returned for a thread key, and the hold before it exists.
+
+One row per (channel key, thread key). Until the thread's first message is delivered
+the row names its ``starter`` (the delivery sending it) and has no ``data``; the first
+delivered message's :attr:`~notify_core.plugin.Outcome.thread` fills ``data`` once
+(``… WHERE data IS NULL``: the first one wins). Every decision is made inside one
+``BEGIN IMMEDIATE`` transaction (the dispatcher's :class:`~notify_core._writer.BatchWriter`
+call), so two processes can never both start the same thread.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ._records import ThreadTurn
+from ._sqlite_base import SqliteBase
+
+
+def _scope(channel: str, tenant: str | None) -> str:
+    """The channel key (``name`` or ``tenant/name``): what a thread belongs to."""
+    return f"{tenant}/{channel}" if tenant else channel
+
+
+class ThreadsSQL(SqliteBase):
+    def thread(self, channel: str, tenant: str | None, key: str) -> dict[str, Any] | None:
+        row = self._db.execute(
+            "SELECT data FROM threads WHERE channel = ? AND key = ? AND data IS NOT NULL",
+            (_scope(channel, tenant), key),
+        ).fetchone()
+        return _data(row[0]) if row else None
+
+    def enter_thread(
+        self, delivery_id: str, channel: str, tenant: str | None, key: str
+    ) -> ThreadTurn:
+        scope = _scope(channel, tenant)
+        now = self.clock.time()
+        with self._write() as db:
+            row = db.execute(
+                "SELECT data, starter FROM threads WHERE channel = ? AND key = ?", (scope, key)
+            ).fetchone()
+            if row is not None and row[0] is not None:
+                db.execute(
+                    "UPDATE threads SET updated = ? WHERE channel = ? AND key = ?",
+                    (now, scope, key),
+                )
+                return ThreadTurn(step="join", data=_data(row[0]))
+            starter = row[1] if row is not None else None
+            if starter == delivery_id:
+                return ThreadTurn(step="start")
+            if starter is not None:
+                open_ = db.execute(
+                    "SELECT 1 FROM deliveries WHERE id = ? AND status IN ('pending', 'sending')",
+                    (starter,),
+                ).fetchone()
+                if open_ is not None:
+                    return ThreadTurn(step="wait", holder=starter)
+            mine = db.execute(
+                "SELECT created FROM deliveries WHERE id = ?", (delivery_id,)
+            ).fetchone()
+            created = mine[0] if mine is not None else now
+            ahead = db.execute(
+                "SELECT id FROM deliveries WHERE channel = ? AND thread_key = ?"
+                " AND tenant IS ? AND status IN ('pending', 'sending') AND id != ?"
+                " AND (created < ? OR (created = ? AND id < ?))"
+                " ORDER BY created, id LIMIT 1",
+                (channel, key, tenant, delivery_id, created, created, delivery_id),
+            ).fetchone()
+            if ahead is not None:
+                return ThreadTurn(step="wait", holder=ahead[0])
+            db.execute(
+                "INSERT INTO threads (channel, key, created, updated, starter)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, key) DO UPDATE SET"
+                " starter = excluded.starter, updated = excluded.updated",
+                (scope, key, now, now, delivery_id),
+            )
+            return ThreadTurn(step="start")
+
+    def keep_thread(self, channel: str, tenant: str | None, key: str, data: dict[str, Any]) -> bool:
+        now = self.clock.time()
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT INTO threads (channel, key, created, updated, data) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (channel, key) DO UPDATE SET data = excluded.data,"
+                " updated = excluded.updated WHERE threads.data IS NULL",
+                (_scope(channel, tenant), key, now, now, json.dumps(data, ensure_ascii=False)),
+            )
+            return cursor.rowcount > 0
+
+    def end_thread(self, channel: str, tenant: str | None, key: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "DELETE FROM threads WHERE channel = ? AND key = ?", (_scope(channel, tenant), key)
+            )
+
+    def postpone(self, delivery_id: str, owner: str, *, until: float, reason: str) -> bool:
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE deliveries SET status = 'pending', next_attempt = ?, lease_owner = NULL,"
+                " lease_until = NULL, last_error = ?, updated = ?"
+                " WHERE id = ? AND status = 'sending' AND lease_owner = ?",
+                (until, reason, self.clock.time(), delivery_id, owner),
+            )
+            return cursor.rowcount > 0
+
+
+def _data(text: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
