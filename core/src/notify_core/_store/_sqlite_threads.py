@@ -55,16 +55,18 @@ class ThreadsSQL(SqliteBase):
                 ).fetchone()
                 if open_ is not None:
                     return ThreadTurn(step="wait", holder=starter)
+            # accepted before this one: created earlier, or in the same instant and
+            # inserted first (rowid grows with inserts; ids are random within a millisecond)
             mine = db.execute(
-                "SELECT created FROM deliveries WHERE id = ?", (delivery_id,)
+                "SELECT created, rowid FROM deliveries WHERE id = ?", (delivery_id,)
             ).fetchone()
-            created = mine[0] if mine is not None else now
+            created, rowid = mine if mine is not None else (now, None)
             ahead = db.execute(
                 "SELECT id FROM deliveries WHERE channel = ? AND thread_key = ?"
                 " AND tenant IS ? AND status IN ('pending', 'sending') AND id != ?"
-                " AND (created < ? OR (created = ? AND id < ?))"
-                " ORDER BY created, id LIMIT 1",
-                (channel, key, tenant, delivery_id, created, created, delivery_id),
+                " AND (created < ? OR (created = ? AND rowid < ?))"
+                " ORDER BY created, rowid LIMIT 1",
+                (channel, key, tenant, delivery_id, created, created, rowid),
             ).fetchone()
             if ahead is not None:
                 return ThreadTurn(step="wait", holder=ahead[0])
