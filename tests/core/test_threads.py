@@ -133,6 +133,43 @@ def test_a_follow_up_waits_while_the_first_message_is_retried(recorder, tmp_path
     assert second.deliveries[0].attempts == 1  # the hold counted no attempt
 
 
+def test_the_messages_of_a_thread_go_in_order_even_when_one_is_retried(recorder, tmp_path) -> None:
+    """b is accepted after a; a's first attempt fails (503): b waits for a's retry rather
+    than overtaking it, so the thread reads a, b."""
+    clock = FakeClock()
+    recorder.script(ok("p-1"), Answer(503, "busy"), ok("r-a"), ok("r-b"))
+
+    async def run() -> list[Any]:
+        async with notifier(tmp_path, recorder, clock=clock) as n:
+            assert (await n.asend(Message(title="start", thread_id="t"), wait=60)).ok
+            return list(
+                await asyncio.gather(
+                    *(n.asend(Message(title=t, thread_id="t"), wait=60) for t in "ab")
+                )
+            )
+
+    a, b = asyncio.run(run())
+    assert a.ok and b.ok
+    assert [r.json()["text"] for r in recorder.requests] == ["start", "a", "a", "b"]
+    assert (a.deliveries[0].attempts, b.deliveries[0].attempts) == (2, 1)
+
+
+def test_a_worker_sends_a_thread_it_claimed_at_once_in_order(recorder, tmp_path) -> None:
+    """The three are claimed in one batch: the later ones wait in the worker for the
+    earlier ones to end (no polling), and ``--once`` waits for them all."""
+    recorder.script(ok("p-1"), ok("r-1"), ok("r-2"))
+    with notifier(tmp_path, recorder) as n:
+        for title in ("start", "progress", "end"):
+            n.send(Message(title=title, thread_id="t"), wait=0)  # queued only
+        totals = asyncio.run(n.run_worker(once=True, poll=0.05))
+    assert totals["delivered"] == 3
+    assert [r.json() for r in recorder.requests] == [
+        {"text": "start", "parent": None},
+        {"text": "progress", "parent": "p-1"},
+        {"text": "end", "parent": "p-1"},
+    ]
+
+
 def test_when_the_first_message_fails_the_next_one_starts_the_thread(recorder, tmp_path) -> None:
     clock = FakeClock()
     recorder.script(Answer(400, "no"), ok("p-2"), ok("r-1"))
@@ -167,7 +204,7 @@ def test_a_held_delivery_past_the_deadline_is_left_for_a_worker(recorder, tmp_pa
         result = n.send(Message(title="second", thread_id="t"), wait=2)
         [held] = result.deliveries
         assert (held.status, held.attempts) == ("pending", 0)
-        assert held.reason == "waiting for the first message of its thread (first-1)"
+        assert held.reason == "waiting for an earlier message of its thread (first-1)"
         assert recorder.requests == []
         assert clock.slept == [0.25] * 8  # it asked again, without a request, until its wait ended
         n.store.record_attempt(_attempt("first-1"), status="delivered", owner="elsewhere")
@@ -223,6 +260,16 @@ def test_enter_thread_start_join_wait_and_take_over(tmp_path) -> None:
     turn = store.enter_thread("b", "chat", None, "k")
     assert (turn.step, turn.data) == ("join", {"ts": "1"})
     assert store.thread("chat", None, "k") == {"ts": "1"}
+    # one at a time, in order: c waits for b (open, retried at 5) even though the thread exists
+    clock.advance(1)
+    store.add([_row("c", thread_key="k")])
+    store.postpone("b", "nobody", until=0, reason="")  # not b's owner: nothing changes
+    with store.transaction() as db:
+        db.execute("UPDATE deliveries SET next_attempt = 5000000000 WHERE id = 'b'")
+    turn = store.enter_thread("c", "chat", None, "k")
+    assert (turn.step, turn.holder, turn.until) == ("wait", "b", 5000000000)
+    store.finish("b", status="delivered", reason="ok")
+    assert store.enter_thread("c", "chat", None, "k").step == "join"
     store.end_thread("chat", None, "k")
     assert store.thread("chat", None, "k") is None
     store.close()

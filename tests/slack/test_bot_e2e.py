@@ -118,7 +118,7 @@ def test_a_follow_up_waits_for_the_first_message_sent_by_another_process(
             waiting = _until(
                 lambda: [
                     r for r in deliveries(tmp_path)
-                    if (r["last_error"] or "").startswith("waiting for the first message")
+                    if (r["last_error"] or "").startswith("waiting for an earlier message")
                 ]
             )  # fmt: skip
             assert len(slack_api.calls) == 1  # held: the follow-up made no request yet

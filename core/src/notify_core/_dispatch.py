@@ -71,6 +71,9 @@ class Dispatcher:
         self.writer = writer
         self.lease = lease
         self._slots = asyncio.Semaphore(concurrency)
+        #: threaded deliveries running here, set when each ends (later ones of the
+        #: thread wait on it rather than poll the store)
+        self._threaded: dict[str, asyncio.Event] = {}
         self.in_flight = 0
         #: told when an attempt starts and how it ended (a terminal's status line)
         self.observers = observers if observers is not None else []
@@ -89,12 +92,10 @@ class Dispatcher:
 
         Cancelled (shutdown), it gives its lease back so another worker takes it now.
         """
+        if job.thread is not None:
+            return await self._run_threaded(job, job.thread, deadline)
         try:
             while True:
-                if job.thread is not None:
-                    held = await self._enter_thread(job, job.thread, deadline)
-                    if held is not None:
-                        return held
                 result = await self._attempt(job, deadline)
                 if result.status != "sending":
                     return result
@@ -104,15 +105,42 @@ class Dispatcher:
             self.store.release([job.id], self.owner)
             raise
 
+    async def _run_threaded(self, job: Job, thread: ThreadRef, deadline: float) -> DeliveryResult:
+        """:meth:`run_one` for a delivery in a thread: each attempt waits for its turn first.
+
+        While it runs, later deliveries of its thread in this dispatcher wait for it to
+        end instead of polling the store.
+        """
+        ended = self._threaded.setdefault(job.id, asyncio.Event())
+        try:
+            while True:
+                held = await self._enter_thread(job, thread, deadline)
+                if held is not None:
+                    return held
+                result = await self._attempt(job, deadline)
+                if result.status != "sending":
+                    return result
+                assert result.next_attempt is not None
+                await self.clock.sleep(max(0.0, result.next_attempt - self.clock.time()))
+        except asyncio.CancelledError:
+            self.store.release([job.id], self.owner)
+            raise
+        finally:
+            self._threaded.pop(job.id, None)
+            ended.set()
+
     async def _enter_thread(
         self, job: Job, thread: ThreadRef, deadline: float
     ) -> DeliveryResult | None:
         """Hold the job until it may go into its thread, then build it; None when it may go.
 
-        Held, the delivery is given back to the store (pending, due again shortly, no
-        attempt counted) and taken again after :data:`THREAD_POLL`; past ``deadline``,
-        or when another process took it meanwhile, the pending result is returned and a
-        worker carries on. A payload that no longer builds fails the delivery.
+        While an earlier delivery of the thread is open, the job is given back to the
+        store (pending, no attempt counted) and taken again when it may go: when that
+        delivery ends, if this dispatcher is sending it; else after :data:`THREAD_POLL`
+        (or the holder's next attempt). Given back, it is due again by itself later, so a
+        process that dies while holding loses nothing. Past ``deadline``, or when another
+        process took it meanwhile, the pending result is returned and a worker carries
+        on. A payload that no longer builds fails the delivery.
         """
         store = self.store
         while True:
@@ -121,15 +149,28 @@ class Dispatcher:
             )
             if turn.step != "wait":
                 break
-            until = self.clock.time() + THREAD_POLL
-            reason = f"waiting for the first message of its thread ({turn.holder})"
+            reason = f"waiting for an earlier message of its thread ({turn.holder})"
+            now = self.clock.time()
+            here = self._threaded.get(turn.holder or "")
+            bounded = deadline > now  # a caller waits (send); a worker's deadline is past
+            if here is not None:  # sent by this dispatcher: wait for it to end
+                until = min(deadline, now + self.lease) if bounded else now + self.lease
+            else:
+                until = max(now + THREAD_POLL, turn.until or 0.0)
             await self.writer.call(store.postpone, job.id, self.owner, until=until, reason=reason)
-            if until > deadline:
+            if here is not None:
+                try:
+                    await asyncio.wait_for(here.wait(), max(0.0, until - now))
+                except TimeoutError:
+                    if bounded and until >= deadline:
+                        return self._result(job, "pending", reason, next_attempt=until)
+            elif until > deadline:
                 return self._result(job, "pending", reason, next_attempt=until)
-            await self.clock.sleep(THREAD_POLL)
+            else:
+                await self.clock.sleep(until - now)
             lease = self.lease + max(0.0, deadline - self.clock.time())
             taken = await self.writer.call(store.claim_ids, self.owner, [job.id], lease=lease)
-            if not taken:  # a worker took it: it carries on from there
+            if not taken:  # past its deadline, or a worker took it: it carries on from there
                 return self._result(job, "pending", reason, next_attempt=until)
         try:
             job.payload = thread.build(turn.data)

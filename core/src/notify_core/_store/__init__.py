@@ -145,11 +145,12 @@ class Store(Protocol):
     ) -> ThreadTurn:
         """Decide, atomically, whether this delivery starts, joins or waits for its thread.
 
-        ``join`` when metadata is stored. Otherwise ``wait`` when another open (pending or
-        sending) delivery of the same channel and key started the thread, or was accepted
-        before this one (``created``, then ``id``); else ``start``, and this delivery is
-        recorded as the thread's starter, so a later one waits for it even if it was
-        accepted first but reached the store after this check.
+        ``wait`` while another open (pending or sending) delivery of the same channel and
+        key is starting the thread, or was accepted before this one (``created``, then
+        insertion order): one message of a thread at a time, in order. Otherwise
+        ``join`` when metadata is stored, else ``start``: this delivery is recorded as
+        the thread's starter, so that one accepted earlier but stored after this check
+        waits for it, and two never start the same thread.
         """
         ...
 

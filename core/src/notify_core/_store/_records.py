@@ -106,14 +106,18 @@ class ThreadTurn:
     """What a threaded delivery about to be attempted does (:meth:`Store.enter_thread`).
 
     ``start``: it is the thread's first message (no metadata yet, nobody ahead of it).
-    ``join``: the thread exists; ``data`` is what its first message left.
-    ``wait``: ``holder``, an earlier delivery of the same thread, is still open; try again
-    shortly, so that this one goes into the thread instead of starting a second one.
+    ``join``: the thread exists and nothing before it is still open; ``data`` is what the
+    thread's first message left.
+    ``wait``: ``holder``, an earlier delivery of the same thread (or the one starting
+    it), is still open; try again shortly (not before ``until``, the holder's next
+    attempt, when it waits for a retry), so that this one goes into the thread, after
+    it, instead of starting a second thread or overtaking it.
     """
 
     step: ThreadStep
     data: dict[str, Any] | None = None
     holder: str | None = None
+    until: float | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -3,7 +3,9 @@
 One row per (channel key, thread key). Until the thread's first message is delivered
 the row names its ``starter`` (the delivery sending it) and has no ``data``; the first
 delivered message's :attr:`~notify_core.plugin.Outcome.thread` fills ``data`` once
-(``… WHERE data IS NULL``: the first one wins). Every decision is made inside one
+(``… WHERE data IS NULL``: the first one wins). The messages of one thread go one at a
+time, in the order they were accepted: a delivery waits while an earlier one of its
+thread is still open. Every decision is made inside one
 ``BEGIN IMMEDIATE`` transaction (the dispatcher's :class:`~notify_core._writer.BatchWriter`
 call), so two processes can never both start the same thread.
 """
@@ -39,22 +41,17 @@ class ThreadsSQL(SqliteBase):
             row = db.execute(
                 "SELECT data, starter FROM threads WHERE channel = ? AND key = ?", (scope, key)
             ).fetchone()
-            if row is not None and row[0] is not None:
-                db.execute(
-                    "UPDATE threads SET updated = ? WHERE channel = ? AND key = ?",
-                    (now, scope, key),
-                )
-                return ThreadTurn(step="join", data=_data(row[0]))
-            starter = row[1] if row is not None else None
-            if starter == delivery_id:
-                return ThreadTurn(step="start")
-            if starter is not None:
-                open_ = db.execute(
-                    "SELECT 1 FROM deliveries WHERE id = ? AND status IN ('pending', 'sending')",
+            data, starter = (row[0], row[1]) if row is not None else (None, None)
+            if data is None and starter is not None:
+                if starter == delivery_id:  # it started the thread and is being retried
+                    return ThreadTurn(step="start")
+                holder = db.execute(
+                    "SELECT id, status, next_attempt FROM deliveries WHERE id = ?"
+                    " AND status IN ('pending', 'sending')",
                     (starter,),
                 ).fetchone()
-                if open_ is not None:
-                    return ThreadTurn(step="wait", holder=starter)
+                if holder is not None:
+                    return _wait(holder)
             # accepted before this one: created earlier, or in the same instant and
             # inserted first (rowid grows with inserts; ids are random within a millisecond)
             mine = db.execute(
@@ -62,14 +59,20 @@ class ThreadsSQL(SqliteBase):
             ).fetchone()
             created, rowid = mine if mine is not None else (now, None)
             ahead = db.execute(
-                "SELECT id FROM deliveries WHERE channel = ? AND thread_key = ?"
-                " AND tenant IS ? AND status IN ('pending', 'sending') AND id != ?"
-                " AND (created < ? OR (created = ? AND rowid < ?))"
+                "SELECT id, status, next_attempt FROM deliveries WHERE channel = ?"
+                " AND thread_key = ? AND tenant IS ? AND status IN ('pending', 'sending')"
+                " AND id != ? AND (created < ? OR (created = ? AND rowid < ?))"
                 " ORDER BY created, rowid LIMIT 1",
                 (channel, key, tenant, delivery_id, created, created, rowid),
             ).fetchone()
             if ahead is not None:
-                return ThreadTurn(step="wait", holder=ahead[0])
+                return _wait(ahead)
+            if data is not None:
+                db.execute(
+                    "UPDATE threads SET updated = ? WHERE channel = ? AND key = ?",
+                    (now, scope, key),
+                )
+                return ThreadTurn(step="join", data=_data(data))
             db.execute(
                 "INSERT INTO threads (channel, key, created, updated, starter)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, key) DO UPDATE SET"
@@ -104,6 +107,13 @@ class ThreadsSQL(SqliteBase):
                 (until, reason, self.clock.time(), delivery_id, owner),
             )
             return cursor.rowcount > 0
+
+
+def _wait(holder: tuple[str, str, float | None]) -> ThreadTurn:
+    """Wait for ``holder``: not before its next attempt if it is pending for a retry."""
+    ident, status, next_attempt = holder
+    until = next_attempt if status == "pending" else None
+    return ThreadTurn(step="wait", holder=ident, until=until)
 
 
 def _data(text: str) -> dict[str, Any] | None:
