@@ -98,3 +98,29 @@ def test_the_pace_is_shared_by_channels_posting_to_one_slack_channel(slack_api, 
     assert slack_api.rejected == 0
     assert len(slack_api.parents("C0123ABCD")) == 8
     assert len(slack_api.parents("C0456EFGH")) == 4
+
+
+def test_the_readme_configuration_threads_an_experiment(slack_api, tmp_path) -> None:
+    """The bot-mode example of the plugin's README, as a user would copy it."""
+    readme = Path(__file__).parents[2] / "plugins" / "notify_slack" / "README.md"
+    text = readme.read_text()
+    section = text[text.index("### Setting it up") :]
+    example = section[section.index("```toml") + len("```toml") : section.index("```\n", 10)]
+    (tmp_path / "notify.toml").write_text(example)
+    n = Notifier.from_config(
+        tmp_path / "notify.toml",
+        env={"SLACK_BOT_TOKEN": TOKEN},
+        db=tmp_path / "n.db",
+        reroute={"https://slack.com": slack_api.url},
+    )
+    with n:
+        assert n.emit("training.started", {"experiment": "exp-42"}, wait=10).ok
+        done = n.emit("training.completed", {"experiment": "exp-42", "accuracy": "0.91"}, wait=10)
+        assert done.ok
+    [parent] = slack_api.parents()
+    assert parent.text == "Training started: exp-42"
+    [reply] = slack_api.replies(parent.ts)
+    assert reply.text.startswith("Training completed: exp-42")
+    assert reply.reply_broadcast  # reply_broadcast = "resolve"
+    [update] = parent.updates  # on_resolve = "both"
+    assert update["attachments"][0]["color"] == "#2EB67D"
