@@ -18,6 +18,15 @@ from typing import Any
 from ._records import ThreadTurn
 from ._sqlite_base import SqliteBase
 
+#: The open delivery of a thread accepted just before a given one (the hold's query;
+#: ``deliveries_thread`` serves it).
+AHEAD = (
+    "SELECT id, status, next_attempt FROM deliveries WHERE channel = ? AND thread_key = ?"
+    " AND tenant IS ? AND status IN ('pending', 'sending') AND id != ?"
+    " AND (created < ? OR (created = ? AND rowid < ?))"
+    " ORDER BY created DESC, rowid DESC LIMIT 1"
+)
+
 
 def _scope(channel: str, tenant: str | None) -> str:
     """The channel key (``name`` or ``tenant/name``): what a thread belongs to."""
@@ -52,18 +61,16 @@ class ThreadsSQL(SqliteBase):
                 ).fetchone()
                 if holder is not None:
                     return _wait(holder)
-            # accepted before this one: created earlier, or in the same instant and
-            # inserted first (rowid grows with inserts; ids are random within a millisecond)
+            # the one accepted just before this one (created earlier, or in the same instant
+            # and inserted first: rowid grows with inserts, ids are random within a
+            # millisecond): each waits for its predecessor, so a thread's backlog wakes
+            # one delivery at a time, not all of them at every step
             mine = db.execute(
                 "SELECT created, rowid FROM deliveries WHERE id = ?", (delivery_id,)
             ).fetchone()
             created, rowid = mine if mine is not None else (now, None)
             ahead = db.execute(
-                "SELECT id, status, next_attempt FROM deliveries WHERE channel = ?"
-                " AND thread_key = ? AND tenant IS ? AND status IN ('pending', 'sending')"
-                " AND id != ? AND (created < ? OR (created = ? AND rowid < ?))"
-                " ORDER BY created, rowid LIMIT 1",
-                (channel, key, tenant, delivery_id, created, created, rowid),
+                AHEAD, (channel, key, tenant, delivery_id, created, created, rowid)
             ).fetchone()
             if ahead is not None:
                 return _wait(ahead)
