@@ -161,6 +161,9 @@ class Dispatcher:
             if here is not None:
                 try:
                     await asyncio.wait_for(here.wait(), max(0.0, until - now))
+                except asyncio.CancelledError:  # shutting down: leave it due now, not later
+                    store.claim_ids(self.owner, [job.id], lease=self.lease)
+                    raise
                 except TimeoutError:
                     if bounded and until >= deadline:
                         return self._result(job, "pending", reason, next_attempt=until)
