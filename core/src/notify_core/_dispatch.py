@@ -6,9 +6,9 @@ the global concurrency slots, so a rate-limited channel never holds slots that a
 channel could use.
 
 A delivery in a thread (``Job.thread``) first asks the store whether it starts, joins
-or must wait for its thread (:meth:`Store.enter_thread`); while the thread's first
-message is still open it is held, polling, without an attempt counted, and it is built
-again with the thread's metadata once it may go.
+or must wait for its thread (:meth:`Store.enter_thread`); while an earlier delivery of
+its thread is still open it is held, without an attempt counted, and it is built again
+with the thread's metadata once it may go.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from ._http import Clients
 
 
-#: How often a delivery held for its thread's first message asks again (seconds).
+#: How often a delivery held behind another process's delivery of its thread asks again.
 THREAD_POLL = 0.25
 
 
@@ -92,31 +92,14 @@ class Dispatcher:
 
         Cancelled (shutdown), it gives its lease back so another worker takes it now.
         """
-        if job.thread is not None:
-            return await self._run_threaded(job, job.thread, deadline)
+        if job.thread is not None:  # later ones of its thread here wait for it to end
+            self._threaded.setdefault(job.id, asyncio.Event())
         try:
             while True:
-                result = await self._attempt(job, deadline)
-                if result.status != "sending":
-                    return result
-                assert result.next_attempt is not None
-                await self.clock.sleep(max(0.0, result.next_attempt - self.clock.time()))
-        except asyncio.CancelledError:
-            self.store.release([job.id], self.owner)
-            raise
-
-    async def _run_threaded(self, job: Job, thread: ThreadRef, deadline: float) -> DeliveryResult:
-        """:meth:`run_one` for a delivery in a thread: each attempt waits for its turn first.
-
-        While it runs, later deliveries of its thread in this dispatcher wait for it to
-        end instead of polling the store.
-        """
-        ended = self._threaded.setdefault(job.id, asyncio.Event())
-        try:
-            while True:
-                held = await self._enter_thread(job, thread, deadline)
-                if held is not None:
-                    return held
+                if job.thread is not None:
+                    held = await self._enter_thread(job, job.thread, deadline)
+                    if held is not None:
+                        return held
                 result = await self._attempt(job, deadline)
                 if result.status != "sending":
                     return result
@@ -126,8 +109,9 @@ class Dispatcher:
             self.store.release([job.id], self.owner)
             raise
         finally:
-            self._threaded.pop(job.id, None)
-            ended.set()
+            ended = self._threaded.pop(job.id, None) if job.thread is not None else None
+            if ended is not None:
+                ended.set()
 
     async def _enter_thread(
         self, job: Job, thread: ThreadRef, deadline: float
