@@ -21,7 +21,10 @@ Most plugins implement only :func:`register_providers`, :func:`validate_url` and
 and its built-in :func:`classify_response` reads 2xx as delivered, 408/425/429/5xx as
 retry (honouring ``Retry-After``) and the rest as permanent failure. Override
 :func:`classify_response` when the service answers in its own way, and :func:`send`
-when it is not plain HTTP (SMTP) or needs per-attempt work (request signing).
+when it is not plain HTTP (SMTP) or needs per-attempt work (request signing). A
+service that threads messages under an id it returns (Slack's ``ts``) implements
+:func:`thread_key` and returns the id in :attr:`Outcome.thread`; the core keeps it in
+the store and passes it back to :func:`build_payload` as ``thread``.
 
 Rules: never log or raise a secret in full; never sleep or retry (the core schedules
 retries); never do I/O in :func:`build_payload` (it backs ``--dry-run`` and golden
