@@ -30,6 +30,7 @@ from ._records import (
     IdempotencyRecord,
     NewDelivery,
     Silence,
+    ThreadTurn,
     new_id,
 )
 
@@ -46,6 +47,7 @@ __all__ = [
     "NewDelivery",
     "Silence",
     "Store",
+    "ThreadTurn",
     "new_id",
     "open_store",
 ]
@@ -132,6 +134,43 @@ class Store(Protocol):
         """When the earliest pending delivery or lease falls due."""
         ...
 
+    def postpone(self, delivery_id: str, owner: str, *, until: float, reason: str) -> bool:
+        """Give a leased delivery back, due at ``until``, without counting an attempt.
+
+        For a delivery that must not go yet (it waits for its thread's first message);
+        ``reason`` is shown as its ``last_error`` meanwhile. False if ``owner`` no longer
+        holds it.
+        """
+        ...
+
+    # -- threads: what a provider returned for a thread key (Slack's ts) -------------
+
+    def thread(self, channel: str, tenant: str | None, key: str) -> dict[str, Any] | None:
+        """The stored metadata of one thread of a channel, or None."""
+        ...
+
+    def enter_thread(
+        self, delivery_id: str, channel: str, tenant: str | None, key: str
+    ) -> ThreadTurn:
+        """Decide, atomically, whether this delivery starts, joins or waits for its thread.
+
+        ``wait`` while another open (pending or sending) delivery of the same channel and
+        key is starting the thread, or was accepted before this one (``created``, then
+        insertion order): one message of a thread at a time, in order. Otherwise
+        ``join`` when metadata is stored, else ``start``: this delivery is recorded as
+        the thread's starter, so that one accepted earlier but stored after this check
+        waits for it, and two never start the same thread.
+        """
+        ...
+
+    def keep_thread(self, channel: str, tenant: str | None, key: str, data: dict[str, Any]) -> bool:
+        """Store a thread's metadata unless some is stored already (the first one wins)."""
+        ...
+
+    def end_thread(self, channel: str, tenant: str | None, key: str) -> None:
+        """Forget a thread: the next message with its key starts a new one."""
+        ...
+
     # -- the audit log ---------------------------------------------------------------
 
     def get(self, delivery_id: str) -> DeliveryRow | None: ...
@@ -172,7 +211,8 @@ class Store(Protocol):
     def prune(self, before: float, *, dry_run: bool = False) -> int:
         """Remove finished deliveries (and their attempts) created before ``before``.
 
-        With ``dry_run``, only count them (a read: works on a read-only store).
+        Threads last used before ``before`` are forgotten too. With ``dry_run``, only
+        count the deliveries (a read: works on a read-only store).
         """
         ...
 
