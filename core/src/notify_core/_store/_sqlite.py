@@ -8,8 +8,9 @@ IMMEDIATE``, so several processes can share one file without claiming a row twic
 WAL with ``synchronous=NORMAL``: a commit survives a process crash; only an OS crash
 or power loss may lose the last transactions (DESIGN §7 has the cost of FULL).
 
-The SQL is split by table into :mod:`._sqlite_outbox` and :mod:`._sqlite_state`; this
-module holds the connection, transactions and migrations they share.
+The SQL is split by table into :mod:`._sqlite_outbox`, :mod:`._sqlite_state` and
+:mod:`._sqlite_groups`; this module holds the connection, transactions and migrations
+they share.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from urllib.parse import quote
 
 from .._clock import SYSTEM_CLOCK, Clock
 from .._errors import StoreError
+from ._sqlite_groups import GroupsSQL
 from ._sqlite_outbox import OutboxSQL
 from ._sqlite_schema import MIGRATIONS, SCHEMA_VERSION
 from ._sqlite_state import StateSQL
@@ -29,7 +31,7 @@ from ._sqlite_state import StateSQL
 __all__ = ["SCHEMA_VERSION", "SqliteStore"]
 
 
-class SqliteStore(OutboxSQL, StateSQL):
+class SqliteStore(OutboxSQL, StateSQL, GroupsSQL):
     """One SQLite file. Not thread-safe: use it from one thread (the event loop's)."""
 
     remote = False
