@@ -13,7 +13,7 @@ import pytest
 
 from notify_core import ConfigError, Message, Notifier, Providers, parse_config
 from notify_core._grouping import Flusher
-from notify_core.testing import FakeClock, RecordingServer, query
+from notify_core.testing import FakeClock, RecordingServer, query, stored_bytes
 
 PROVIDERS = Providers.discover()
 FAST = {"per_second": 10_000, "burst": 1_000}
@@ -405,3 +405,27 @@ def test_bad_group_and_digest_tables_name_the_key(policy, error):
     assert [str(p) for p in problems] == [channel.problem]
     assert error in str(channel.problem)
     assert "\n" not in str(channel.problem)
+
+
+def test_no_secret_reaches_the_store_through_a_group(recorder, tmp_path):
+    token = "Zq8sEcReT0kEn4x9Wm2L"
+    data = {
+        "channels": {
+            "ops": {
+                "provider": "webhook",
+                "url": f"{recorder.url}/hooks/{token}",
+                "rate": FAST,
+                "group": {"by": ["event", "fields.echo"], "wait": "30s"},
+            }
+        }
+    }
+    clock = FakeClock()
+    with notifier(tmp_path, data, clock) as n:
+        for i in range(3):  # a careless caller echoes the channel's token in a message
+            n.send(check(i, fields={"echo": token}, body=f"posted to .../{token}"))
+        [group] = n.store.groups()
+        assert token not in group.key and "****" in group.key
+        clock.advance(30)
+        work(n)
+    assert len(recorder.requests) == 1
+    assert token.encode() not in stored_bytes(tmp_path / "g.db")
