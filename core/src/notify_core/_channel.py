@@ -7,6 +7,8 @@ from typing import Any
 
 import attrs
 
+from ._digest import DigestPolicy
+from ._grouping import GroupPolicy
 from ._models import Severity
 
 
@@ -75,6 +77,9 @@ class Channel:
     enabled: bool = True
     tenant: str | None = None
     cooldown: float | None = None
+    #: bursts become one message (``group = {...}``), or a scheduled summary (``digest``)
+    group: GroupPolicy | None = None
+    digest: DigestPolicy | None = None
     adhoc: bool = False
     #: why this configured channel cannot be used (an unset ``${VAR}``, a bad key): its
     #: deliveries are recorded as failed with it instead of stopping other channels

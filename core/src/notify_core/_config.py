@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from ._channel import Channel, Rate, RetryPolicy
+from ._config_grouping import read_digest, read_group
 from ._duration import parse_duration
 from ._errors import ConfigError, NotifyError
 from ._models import Severity
@@ -37,7 +38,7 @@ NO_CONFIG = "no configuration: pass --config, set NOTIFY_CONFIG, or create ./not
 CORE_CHANNEL_KEYS = frozenset(
     {
         "provider", "url", "events", "min_severity", "rate", "retry", "timeout",
-        "settings", "enabled", "cooldown", "verify_tls", "description",
+        "settings", "enabled", "cooldown", "verify_tls", "description", "group", "digest",
     }
 )  # fmt: skip
 _NOTIFY_KEYS = frozenset({"db", "concurrency", "wait", "auto_disable_after", "lease"})
@@ -393,10 +394,18 @@ class _Reader:
             "enabled": self.boolean,
             "verify_tls": self.boolean,
             "cooldown": self.duration,
+            "group": lambda value, at: read_group(self, value, at),
+            "digest": lambda value, at: read_digest(self, value, at),
         }
         for key, read in readers.items():
             if key in table:
                 kw[key] = read(table[key], f"{path}.{key}")
+        if "group" in kw and "digest" in kw:
+            raise self.error(
+                f"{path}.digest",
+                "a channel takes group or digest, not both (for a digest as well, "
+                "configure a second channel with the same destination)",
+            )
         if "description" in table:
             self.string(table["description"], f"{path}.description")
         return Channel(**kw)

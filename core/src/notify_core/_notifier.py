@@ -27,6 +27,7 @@ from ._clock import SYSTEM_CLOCK, Clock
 from ._config import DB_ENV, DEFAULT_DB, NO_CONFIG, Config, find_config, load_config
 from ._dispatch import Dispatcher, Observer, attempt_cap
 from ._errors import ConfigError, NotifyError
+from ._grouping import Flusher
 from ._health import Health
 from ._http import REROUTE_ENV, parse_reroute
 from ._limits import Limiter
@@ -340,7 +341,7 @@ class Notifier:
         dispatcher = self._runtime().dispatcher
         # concurrent sends share one commit; each still waits for its own before sending
         await dispatcher.writer.call(
-            self.store.add, accepted.rows, owner=self.owner, lease=self.lease + wait
+            accepted.write, self.store, owner=self.owner, lease=self.lease + wait
         )
         results = list(accepted.results)
         deadline = self.clock.time() + wait
@@ -455,6 +456,14 @@ class Notifier:
             dispatcher, self.outbox, self.acceptance, lease=self.lease, concurrency=concurrency
         )
         worker.on_result, worker.on_flight = on_result, on_flight
+        worker.groups = Flusher(
+            self.store,
+            self.outbox,
+            dispatcher.writer,
+            owner=self.owner,
+            lease=self.lease,
+            clock=self.clock,
+        )
         try:
             return await worker.run(stop or asyncio.Event(), once=once, grace=grace, poll=poll)
         finally:

@@ -1,5 +1,8 @@
 """The worker: claims what is due from the store and attempts it, until told to stop.
 
+Each turn it first flushes due groups and digests (:class:`~._grouping.Flusher`): their
+summaries are ordinary pending deliveries, taken by the claim that follows.
+
 Any number of workers (threads of no consequence, processes, hosts) may share one
 store: claims are leased and atomic, so a delivery is attempted by one of them at a
 time, and a worker that dies leaves leases that expire into the next one's hands.
@@ -14,6 +17,7 @@ from typing import Any
 
 from ._acceptance import Acceptance
 from ._dispatch import Dispatcher
+from ._grouping import Flusher
 from ._job import Job
 from ._outbox import Outbox, Unsendable
 from ._results import DeliveryResult
@@ -81,6 +85,8 @@ class Worker:
         self.tasks: set[asyncio.Task[DeliveryResult]] = set()
         self.on_result: Callable[[DeliveryResult], None] | None = None
         self.on_flight: Callable[[int], None] | None = None
+        #: flushes due groups and digests into summary deliveries, which the next claim takes
+        self.groups: Flusher | None = None
 
     @property
     def totals(self) -> dict[str, int]:
@@ -138,6 +144,8 @@ class Worker:
         stopper = asyncio.create_task(stop.wait())
         try:
             while not stop.is_set():
+                if self.groups is not None:
+                    await self.groups.flush()
                 rows = await self._claim()
                 for row in rows:
                     job = await admit(row, self.outbox, self.acceptance, self.dispatcher)

@@ -18,6 +18,16 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from .._clock import SYSTEM_CLOCK, Clock
+from ._group_records import (
+    CarriedItem,
+    GroupItem,
+    GroupKind,
+    GroupRow,
+    GroupSettlement,
+    ItemState,
+    NewGroup,
+    NewGroupItem,
+)
 from ._records import (
     EXCERPT_LIMIT,
     FINAL,
@@ -40,11 +50,19 @@ __all__ = [
     "OPEN",
     "STATUSES",
     "AttemptRow",
+    "CarriedItem",
     "ChannelState",
     "DeliveryRow",
     "DeliveryStatus",
+    "GroupItem",
+    "GroupKind",
+    "GroupRow",
+    "GroupSettlement",
     "IdempotencyRecord",
+    "ItemState",
     "NewDelivery",
+    "NewGroup",
+    "NewGroupItem",
     "Silence",
     "Store",
     "ThreadTurn",
@@ -271,6 +289,58 @@ class Store(Protocol):
 
     def idempotency_prune(self, before: float) -> int:
         """Forget keys claimed before ``before``; returns how many were removed."""
+
+    # -- grouping and digests (the policy is in notify_core._grouping) ---------------
+
+    def upsert_group(self, group: NewGroup) -> GroupRow:
+        """Create the group, or touch it; its row as stored now.
+
+        Called first in the transaction that adds an item, so a server database locks the
+        group row here and concurrent additions and flushes of one group take turns.
+        """
+        ...
+
+    def group_item(self, group_id: str, dedup_key: str) -> GroupItem | None: ...
+
+    def put_group_item(self, item: NewGroupItem, *, changed: bool) -> None:
+        """Insert the item, or replace its message (``seen`` counts up, ``created`` stays)."""
+        ...
+
+    def set_group_due(self, group_id: str, due: float | None) -> None: ...
+
+    def next_group_due(self) -> float | None:
+        """When the earliest group falls due (or its claim expires); None without groups."""
+        ...
+
+    def claim_groups(self, owner: str, *, limit: int, lease: float) -> list[GroupRow]:
+        """Atomically lease up to ``limit`` due groups whose claim is free or dead."""
+        ...
+
+    def group_items(self, group_id: str) -> list[GroupItem]:
+        """A group's items in the order they first arrived (a replaced item keeps its place)."""
+        ...
+
+    def settle_group(self, settlement: GroupSettlement) -> bool:
+        """Write one flush in one transaction (see :class:`GroupSettlement`).
+
+        False, with nothing written, when ``settlement.owner`` no longer holds the claim.
+        """
+        ...
+
+    def groups(self, *, channel: str | None = None, tenant: str | None = None) -> list[GroupRow]:
+        """Open groups, the soonest due first."""
+        ...
+
+    def carried(self, delivery_id: str) -> list[CarriedItem]:
+        """What a summary delivery carried, in the order it listed them."""
+        ...
+
+    def carried_counts(self, delivery_ids: Sequence[str]) -> dict[str, int]:
+        """How many items each of these summary deliveries carried (others are left out)."""
+        ...
+
+    def carriers(self, item_delivery: str) -> list[str]:
+        """The summary deliveries that carried a per-message delivery, oldest first."""
         ...
 
 

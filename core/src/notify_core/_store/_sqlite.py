@@ -9,8 +9,8 @@ WAL with ``synchronous=NORMAL``: a commit survives a process crash; only an OS c
 or power loss may lose the last transactions (DESIGN §7 has the cost of FULL).
 
 The SQL is split by table into :mod:`._sqlite_outbox`, :mod:`._sqlite_state`,
-:mod:`._sqlite_requests` and :mod:`._sqlite_threads`; this module holds the connection,
-transactions and migrations they share.
+:mod:`._sqlite_requests`, :mod:`._sqlite_threads` and :mod:`._sqlite_groups`; this module
+holds the connection, transactions and migrations they share.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 from .._clock import SYSTEM_CLOCK, Clock
 from .._errors import StoreError
+from ._sqlite_groups import GroupsSQL
 from ._sqlite_outbox import OutboxSQL
 from ._sqlite_requests import RequestsSQL
 from ._sqlite_schema import MIGRATIONS, SCHEMA_VERSION
@@ -32,7 +33,7 @@ from ._sqlite_threads import ThreadsSQL
 __all__ = ["SCHEMA_VERSION", "SqliteStore"]
 
 
-class SqliteStore(OutboxSQL, StateSQL, RequestsSQL, ThreadsSQL):
+class SqliteStore(OutboxSQL, StateSQL, RequestsSQL, ThreadsSQL, GroupsSQL):
     """One SQLite file. Not thread-safe: use it from one thread (the event loop's)."""
 
     remote = False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -98,5 +98,52 @@ MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (channel, key)
     );
     CREATE INDEX threads_updated ON threads (updated);
+    """,
+    # grouping and digests (see _sqlite_groups.py): a group per channel × tenant × `by`
+    # values, its items (one per dedup key), and what each summary delivery carried
+    6: """
+    CREATE TABLE delivery_groups (
+        id             TEXT PRIMARY KEY,
+        kind           TEXT NOT NULL CHECK (kind IN ('group','digest')),
+        channel        TEXT NOT NULL,
+        tenant         TEXT,
+        provider       TEXT NOT NULL,
+        key            TEXT NOT NULL,
+        labels         TEXT NOT NULL DEFAULT '{}',
+        created        REAL NOT NULL,
+        updated        REAL NOT NULL,
+        due            REAL,
+        last_sent      REAL,
+        last_delivery  TEXT,
+        lease_owner    TEXT,
+        lease_until    REAL
+    );
+    CREATE INDEX delivery_groups_due ON delivery_groups (due);
+    CREATE TABLE group_items (
+        group_id     TEXT NOT NULL REFERENCES delivery_groups(id) ON DELETE CASCADE,
+        dedup_key    TEXT NOT NULL,
+        delivery_id  TEXT NOT NULL,
+        message_id   TEXT NOT NULL,
+        created      REAL NOT NULL,
+        updated      REAL NOT NULL,
+        severity     TEXT NOT NULL,
+        state        TEXT NOT NULL CHECK (state IN ('firing','resolved')),
+        message      TEXT NOT NULL,
+        seen         INTEGER NOT NULL DEFAULT 1,
+        changed      INTEGER NOT NULL DEFAULT 1,
+        sent_in      TEXT,
+        PRIMARY KEY (group_id, dedup_key)
+    );
+    CREATE TABLE group_carried (
+        delivery_id    TEXT NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+        position       INTEGER NOT NULL,
+        item_delivery  TEXT NOT NULL,
+        dedup_key      TEXT NOT NULL,
+        state          TEXT NOT NULL,
+        title          TEXT NOT NULL DEFAULT '',
+        new            INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (delivery_id, position)
+    );
+    CREATE INDEX group_carried_item ON group_carried (item_delivery);
     """,
 }

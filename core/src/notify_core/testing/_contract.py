@@ -34,6 +34,7 @@ from .._plugins import Providers
 from .._provider import Outcome, Payload, ProviderSpec, SendContext, Target
 from .._text import MARKER
 from ._cli import stored_bytes
+from ._groups import group_summaries
 from ._guard import no_sleep, pure
 from ._local import LoopbackOnlyTransport, local_notifier, origins_of, providers_for
 from ._server import Answer, RecordingServer
@@ -78,7 +79,8 @@ def as_example(value: Example | str) -> Example:
 
 
 def reference_messages() -> dict[str, Message]:
-    """The messages every provider must build: ordinary, rich, empty, unicode, huge."""
+    """The messages every provider must build: ordinary, rich, empty, unicode, huge, and
+    the summaries of groups of 1, 12 and 200 items (see :func:`group_summary`)."""
     return {
         "small": Message(title="Backup done", body="42 GB in 3 min", timestamp=TIMESTAMP),
         "rich": Message(
@@ -110,6 +112,8 @@ def reference_messages() -> dict[str, Message]:
             timestamp=TIMESTAMP,
         ),
         "oversized": oversized_message(),
+        # what a channel with `group = {...}` sends: long, with many items and buttons
+        **group_summaries(),
     }
 
 
