@@ -25,6 +25,7 @@ from notify_core._limits_gcra import (
     gcra_unreserve,
     interval_us,
 )
+from notify_core._limits import TokenBucket
 from notify_core._limits_redis import (
     DEFAULT_PREFIX,
     LimiterUnavailable,
@@ -32,7 +33,6 @@ from notify_core._limits_redis import (
     key_for,
     masked_url,
 )
-from notify_core._ratelimit import TokenBucket
 from notify_core.testing import RedisServer
 
 
@@ -41,6 +41,9 @@ class FakeClock:
         self.now = 0.0
 
     def __call__(self) -> float:
+        return self.now
+
+    def monotonic(self) -> float:  # the token bucket reads a Clock
         return self.now
 
 
