@@ -30,6 +30,16 @@ class Job:
     #: attempts made before the current retry budget began (a manual ``notify retry``
     #: grants a fresh budget; the attempt numbers keep counting).
     budget_from: int = 0
+    #: attempts of the current budget the provider answered "slow down": free of charge
+    throttled: int = 0
+    #: when the current budget began (acceptance, or a manual retry): the retry
+    #: deadline counts from here
+    since: float = 0.0
+
+    @property
+    def budget_used(self) -> int:
+        """Attempts that count against ``retry.attempts``: not the throttled ones."""
+        return self.attempts - self.budget_from - self.throttled
 
     @property
     def destination(self) -> str:

@@ -54,6 +54,16 @@ def gcra_reserve(stored: int | None, now: int, interval: int, burst: int) -> tup
     return tat + interval, max(0, delay)
 
 
+def gcra_delay(new_tat: int, now: int, interval: int, burst: int) -> int:
+    """The wait of a reservation, from the TAT it stored: what a database computes.
+
+    A database reserves in one atomic statement, ``tat = max(stored, now) + T``, and
+    returns the new TAT; :func:`gcra_reserve`'s delay is ``max(stored, now) - T·(b - 1) -
+    now``, which is ``new_tat - T·b - now``. The tests check both agree.
+    """
+    return max(0, new_tat - interval * burst - now)
+
+
 def gcra_unreserve(stored: int | None, now: int, interval: int) -> int | None:
     """Give the latest slot back: the new TAT, or ``None`` when the destination is idle."""
     tat = now if stored is None or stored < now else stored

@@ -113,6 +113,7 @@ class Outbox:
             masker=prep.masker,
             rate=channel.rate or spec.default_rate,
             retry=channel.retry or spec.default_retry,
+            since=self.clock.time(),
         )
 
     def accept(
@@ -218,6 +219,9 @@ class Outbox:
             return Unsendable(str(exc))
         job = self.job(row.id, prep, message, payload)
         job.attempts = row.attempts
+        job.budget_from = row.budget_from
+        job.throttled = row.throttled
+        job.since = row.budget_started
         return job
 
 

@@ -8,8 +8,9 @@ IMMEDIATE``, so several processes can share one file without claiming a row twic
 WAL with ``synchronous=NORMAL``: a commit survives a process crash; only an OS crash
 or power loss may lose the last transactions (DESIGN §7 has the cost of FULL).
 
-The SQL is split by table into :mod:`._sqlite_outbox` and :mod:`._sqlite_state`; this
-module holds the connection, transactions and migrations they share.
+The SQL is split by table into :mod:`._sqlite_outbox`, :mod:`._sqlite_state` and
+:mod:`._sqlite_rates`; this module holds the connection, transactions and migrations
+they share.
 """
 
 from __future__ import annotations
@@ -21,14 +22,16 @@ from pathlib import Path
 
 from .._clock import SYSTEM_CLOCK, Clock
 from .._errors import StoreError
+from . import Wakeups
 from ._sqlite_outbox import OutboxSQL
+from ._sqlite_rates import RatesSQL
 from ._sqlite_schema import MIGRATIONS, SCHEMA_VERSION
 from ._sqlite_state import StateSQL
 
 __all__ = ["SCHEMA_VERSION", "SqliteStore"]
 
 
-class SqliteStore(OutboxSQL, StateSQL):
+class SqliteStore(OutboxSQL, StateSQL, RatesSQL):
     """One SQLite file. Not thread-safe: use it from one thread (the event loop's)."""
 
     remote = False
@@ -58,6 +61,10 @@ class SqliteStore(OutboxSQL, StateSQL):
 
     def close(self) -> None:
         self._db.close()
+
+    def wakeups(self) -> Wakeups | None:
+        """None: a file has no way to call; workers poll it (a poll is cheap here)."""
+        return None
 
     def changes(self) -> int:
         """``PRAGMA data_version`` moves when another connection commits; own writes count too."""

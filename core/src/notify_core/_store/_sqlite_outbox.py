@@ -98,6 +98,7 @@ class OutboxSQL(SqliteBase):
         next_attempt: float | None = None,
         lease_until: float | None = None,
         meta: dict[str, Any] | None = None,
+        throttled: bool = False,
     ) -> None:
         sending = status == "sending"
         with self._write() as db:
@@ -118,7 +119,8 @@ class OutboxSQL(SqliteBase):
             db.execute(
                 "UPDATE deliveries SET status = ?, attempts = ?, next_attempt = ?,"
                 " lease_owner = ?, lease_until = ?, last_error = ?, last_status = ?,"
-                " updated = ?, meta = COALESCE(?, meta) WHERE id = ?",
+                " updated = ?, meta = COALESCE(?, meta), throttled = throttled + ?"
+                " WHERE id = ?",
                 (
                     status,
                     attempt.number,
@@ -129,6 +131,7 @@ class OutboxSQL(SqliteBase):
                     attempt.http_status,
                     self.clock.time(),
                     json.dumps(meta) if meta else None,
+                    int(throttled),
                     attempt.delivery_id,
                 ),
             )
@@ -161,9 +164,10 @@ class OutboxSQL(SqliteBase):
         with self._write() as db:
             for delivery_id in ids:
                 cursor = db.execute(
-                    "UPDATE deliveries SET status = 'pending', next_attempt = ?, updated = ?"
+                    "UPDATE deliveries SET status = 'pending', next_attempt = ?, updated = ?,"
+                    " budget_from = attempts, throttled = 0, requeued = ?"
                     " WHERE id = ? AND status IN ('failed', 'skipped')",
-                    (now, now, delivery_id),
+                    (now, now, now, delivery_id),
                 )
                 if cursor.rowcount:
                     done.append(delivery_id)
@@ -244,7 +248,10 @@ class OutboxSQL(SqliteBase):
                 " AND status IN ('delivered', 'failed', 'skipped')",
                 (before,),
             )
-            return cursor.rowcount
+            removed = cursor.rowcount
+            # idle rate-limit state too (a past TAT is as good as no row)
+            db.execute("DELETE FROM rate_limits WHERE tat < ?", (round(self.clock.time() * 1e6),))
+            return removed
 
     def latest(self, channel: str, tenant: str | None, dedup_key: str, since: float) -> str | None:
         row = self._db.execute(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -67,5 +67,19 @@ MIGRATIONS: dict[int, str] = {
     );
     CREATE INDEX silences_until ON silences (until);
     CREATE INDEX deliveries_dedup ON deliveries (channel, dedup_key, created);
+    """,
+    # 3: what the dispatcher needs across processes (429s cost no retry budget; a manual
+    # retry's fresh budget and deadline), and GCRA rate-limit state shared by every
+    # process using the file: one theoretical arrival time per destination, in integer
+    # microseconds of the wall clock, keyed by a hash of the destination (it may hold a
+    # token).
+    3: """
+    ALTER TABLE deliveries ADD COLUMN throttled INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE deliveries ADD COLUMN budget_from INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE deliveries ADD COLUMN requeued REAL;
+    CREATE TABLE rate_limits (
+        key   TEXT PRIMARY KEY,
+        tat   INTEGER NOT NULL
+    ) WITHOUT ROWID;
     """,
 }
