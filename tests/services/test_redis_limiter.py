@@ -19,13 +19,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from notify_core import Rate
+from notify_core._limits import TokenBucket
 from notify_core._limits_gcra import (
     GcraLimiter,
     gcra_reserve,
     gcra_unreserve,
     interval_us,
 )
-from notify_core._limits import TokenBucket
 from notify_core._limits_redis import (
     DEFAULT_PREFIX,
     LimiterUnavailable,

@@ -20,6 +20,7 @@ from ._errors import (
     NotifyError,
     PayloadError,
     StoreError,
+    StoreUnavailable,
     TemplateError,
     UnknownProvider,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "SendResult",
     "Severity",
     "StoreError",
+    "StoreUnavailable",
     "TemplateError",
     "UnknownProvider",
     "__version__",

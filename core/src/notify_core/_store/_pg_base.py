@@ -1,0 +1,101 @@
+"""What the PostgreSQL store's table modules share: pooled connections and transactions.
+
+The pipeline calls a store from two threads: the event loop's (reads, a claim by id,
+releasing on shutdown) and the batch writer's (:mod:`notify_core._writer`: every write of
+one loop turn in one transaction). So connections come from a pool, and a transaction's
+connection is bound to the thread that opened it: a call made inside
+:meth:`PgBase._write` on that thread joins it (as a savepoint, which psycopg makes of a
+nested ``transaction()``), a call from anywhere else takes a connection of its own.
+
+Every psycopg error leaves as a :class:`~notify_core.StoreError` whose message names the
+database by its masked URL; losing the server (a restart, a cut) is the subclass
+:class:`~notify_core.StoreUnavailable`, which a worker waits out.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+
+from .._clock import Clock
+from .._errors import StoreError, StoreUnavailable
+from .._masking import Masker
+
+if TYPE_CHECKING:
+    from psycopg_pool import ConnectionPool
+
+#: The channel ``LISTEN``/``NOTIFY`` use to say "work was accepted".
+WORK_CHANNEL = "notify_work"
+#: The database server's clock in integer microseconds: the one clock every host shares.
+NOW_US = "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000)::bigint"
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+class _Bound(threading.local):
+    conn: psycopg.Connection[Any] | None = None
+    #: a NOTIFY is due when the outermost transaction commits
+    wake: bool = False
+
+
+class PgBase:
+    """The pool, the clock, and transactions bound to the calling thread."""
+
+    location: str
+    clock: Clock
+    _pool: ConnectionPool[psycopg.Connection[Any]]
+    _bound: _Bound
+    _masker: Masker
+    #: writes through this store that change switches or silences (see ``changes``)
+    _own_writes: int
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """psycopg's errors as the store's, with the URL masked (never the password)."""
+        try:
+            yield
+        except psycopg.OperationalError as exc:  # the server went away (PoolTimeout too)
+            detail = one_line(self._masker.text(str(exc))) or type(exc).__name__
+            raise StoreUnavailable(f"database {self.location} unavailable: {detail}") from None
+        except psycopg.Error as exc:
+            detail = one_line(self._masker.text(str(exc))) or type(exc).__name__
+            raise StoreError(f"database {self.location}: {detail}") from None
+
+    @contextmanager
+    def _read(self) -> Iterator[psycopg.Connection[Any]]:
+        """The thread's transaction connection, or a pooled one (autocommit) for one read."""
+        conn = self._bound.conn
+        if conn is not None:
+            with self._errors():
+                yield conn
+            return
+        with self._errors(), self._pool.connection() as conn:
+            yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[psycopg.Connection[Any]]:
+        """A transaction; inside another on this thread, a savepoint of it."""
+        bound = self._bound
+        if bound.conn is not None:
+            with self._errors(), bound.conn.transaction():
+                yield bound.conn
+            return
+        with self._errors(), self._pool.connection() as conn:
+            bound.conn, bound.wake = conn, False
+            try:
+                with conn.transaction():
+                    yield conn
+                    if bound.wake:  # delivered at COMMIT, once however many rows
+                        conn.execute(f"NOTIFY {WORK_CHANNEL}")
+            finally:
+                bound.conn, bound.wake = None, False
+
+    def _wake_workers(self) -> None:
+        """Ask for a ``NOTIFY`` when this transaction commits: work is due now."""
+        self._bound.wake = True
