@@ -3,6 +3,11 @@
 Any number of workers (threads of no consequence, processes, hosts) may share one
 store: claims are leased and atomic, so a delivery is attempted by one of them at a
 time, and a worker that dies leaves leases that expire into the next one's hands.
+
+A worker outlives its database's outages: a claim that fails (a PostgreSQL restart, a
+network cut, SQLite's lock held too long) is logged once, backed off and tried again;
+what it had claimed stays leased to it meanwhile. An idle worker polls, and with a
+store that can call (PostgreSQL's ``LISTEN``) it also wakes when work is accepted.
 """
 
 from __future__ import annotations
@@ -15,9 +20,10 @@ from typing import Any
 from ._acceptance import Acceptance
 from ._dispatch import Dispatcher
 from ._job import Job
+from ._outage import RETRYABLE
 from ._outbox import Outbox, Unsendable
 from ._results import DeliveryResult
-from ._store import DeliveryRow, DeliveryStatus
+from ._store import DeliveryRow, DeliveryStatus, Wakeups
 
 log = logging.getLogger("notify")
 
@@ -117,31 +123,52 @@ class Worker:
         cancelled and their leases given back, so nothing is lost or left ``sending``.
         """
         stopper = asyncio.create_task(stop.wait())
+        wakeups = self.dispatcher.store.wakeups()
+        outage = self.dispatcher.outage
         try:
             while not stop.is_set():
-                rows = await self._claim()
-                for row in rows:
-                    job = await admit(row, self.outbox, self.acceptance, self.dispatcher)
-                    if isinstance(job, DeliveryResult):
-                        self._count(job)
-                        continue
-                    task = asyncio.create_task(
-                        self.dispatcher.run_one(job, deadline=0.0), name=job.id
-                    )
-                    self.tasks.add(task)
-                    task.add_done_callback(self._collect)
-                if rows and self.on_flight is not None:
-                    self.on_flight(len(self.tasks))
+                try:
+                    rows = await self._claim()
+                    await self._start(rows)
+                except RETRYABLE as exc:  # the database is away: wait, then claim again
+                    await asyncio.wait({stopper}, timeout=outage.failed(exc))
+                    continue
+                if outage.since is not None:
+                    outage.recovered()
                 if once and not rows and not self.tasks:
                     break
                 if rows and len(self.tasks) < self.concurrency * 2:
                     continue
-                waiters: set[asyncio.Future[Any]] = {stopper, *self.tasks}
-                await asyncio.wait(waiters, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
+                await self._idle(stopper, wakeups, poll)
         finally:
             stopper.cancel()
             await self._drain(grace)
+            if wakeups is not None:
+                await wakeups.aclose()
         return self.totals
+
+    async def _start(self, rows: list[DeliveryRow]) -> None:
+        """A task per claimed delivery that can go; the others end here (failed, skipped)."""
+        for row in rows:
+            job = await admit(row, self.outbox, self.acceptance, self.dispatcher)
+            if isinstance(job, DeliveryResult):
+                self._count(job)
+                continue
+            task = asyncio.create_task(self.dispatcher.run_one(job, deadline=0.0), name=job.id)
+            self.tasks.add(task)
+            task.add_done_callback(self._collect)
+        if rows and self.on_flight is not None:
+            self.on_flight(len(self.tasks))
+
+    async def _idle(self, stopper: asyncio.Task[Any], wakeups: Wakeups | None, poll: float) -> None:
+        """Until a delivery ends, work is accepted (if the store says), a stop, or ``poll``."""
+        waiters: set[asyncio.Future[Any]] = {stopper, *self.tasks}
+        woken = asyncio.create_task(wakeups.wait(poll)) if wakeups is not None else None
+        if woken is not None:
+            waiters.add(woken)
+        await asyncio.wait(waiters, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
+        if woken is not None and not woken.done():
+            woken.cancel()
 
     async def _drain(self, grace: float) -> None:
         if not self.tasks:

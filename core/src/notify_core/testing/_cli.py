@@ -55,7 +55,7 @@ def query(db: str | os.PathLike[str], sql: str, *args: object) -> list[dict[str,
         import psycopg
 
         with psycopg.connect(os.fspath(db), autocommit=True) as conn:
-            cursor = conn.execute(sql.replace("?", "%s"), args)  # type: ignore[arg-type]
+            cursor = conn.execute(sql.replace("?", "%s"), args)
             names = [c.name for c in cursor.description or ()]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     con = sqlite3.connect(db)
