@@ -41,7 +41,10 @@ def lint(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def typecheck(session: nox.Session) -> None:
     install_packages(session)
-    session.install("mypy==2.4.1", "pytest", "respx", "hypothesis", "redis")  # redis: its types
+    # redis, psycopg, psycopg-pool: their types (the optional extras' modules are checked too)
+    session.install(
+        "mypy==2.4.1", "pytest", "respx", "hypothesis", "redis", "psycopg", "psycopg-pool"
+    )
     session.run("mypy", "core/src", *[f"{p}/src" for p in (*PLUGINS, *EXAMPLES)])
 
 
@@ -51,5 +54,7 @@ def bench(session: nox.Session) -> None:
     install_packages(session)
     session.install("apprise")  # the alternative users would reach for, measured side by side
     session.install("redis")  # bench_limiter.py: the Redis-backed limiter
+    # bench_workers.py: worker processes on PostgreSQL, and the 20 ms sink they wait on
+    session.install("psycopg[binary]", "psycopg-pool", "aiohttp")
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)

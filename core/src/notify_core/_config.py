@@ -386,8 +386,9 @@ class _Reader:
         return Rate(per_second=per_second, burst=burst)
 
     def limiter(self, value: Any, path: str) -> str:
+        text = self.string(value, path)
         try:
-            return parse_limiter(self.string(value, path), path)
+            return parse_limiter(text, path)
         except ConfigError as exc:
             raise self.error(path, str(exc).removeprefix(f"{path}: ")) from None
 

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from ._clock import Clock
+from ._errors import StoreError
 from ._limits_redis import LimiterUnavailable
 from ._store import TRANSIENT_ERRORS
 
@@ -20,8 +21,10 @@ log = logging.getLogger("notify")
 
 T = TypeVar("T")
 
-#: Store and shared-limiter failures that are worth waiting out.
+#: Store and shared-limiter failures that are worth waiting out where they happen.
 RETRYABLE: tuple[type[Exception], ...] = (*TRANSIENT_ERRORS, LimiterUnavailable)
+#: What the worker's loop survives (backing off, then claiming again): any store error.
+SURVIVABLE: tuple[type[Exception], ...] = (StoreError, *RETRYABLE)
 
 
 class Outage:

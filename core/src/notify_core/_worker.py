@@ -20,7 +20,7 @@ from typing import Any
 from ._acceptance import Acceptance
 from ._dispatch import Dispatcher
 from ._job import Job
-from ._outage import RETRYABLE
+from ._outage import SURVIVABLE
 from ._outbox import Outbox, Unsendable
 from ._results import DeliveryResult
 from ._store import DeliveryRow, DeliveryStatus, Wakeups
@@ -130,7 +130,7 @@ class Worker:
                 try:
                     rows = await self._claim()
                     await self._start(rows)
-                except RETRYABLE as exc:  # the database is away: wait, then claim again
+                except SURVIVABLE as exc:  # the database is away: wait, then claim again
                     await asyncio.wait({stopper}, timeout=outage.failed(exc))
                     continue
                 if outage.since is not None:

@@ -13,8 +13,8 @@ from typing import Annotated
 import typer
 
 from .._notifier import Notifier
+from .._outage import SURVIVABLE
 from .._results import DeliveryResult
-from .._store import TRANSIENT_ERRORS
 from ._common import ConfigOpt, DbOpt, app, load_notifier
 
 
@@ -32,7 +32,7 @@ class _Status:
     def _due(self) -> int:
         try:
             counts = self.notifier.store.counts()
-        except TRANSIENT_ERRORS:  # the database is away; the worker says so itself
+        except SURVIVABLE:  # the database is away; the worker says so itself
             return 0
         return counts.get("pending", 0) + counts.get("sending", 0)
 

@@ -20,7 +20,7 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from .._clock import SYSTEM_CLOCK, Clock
-from .._errors import StoreError
+from .._errors import StoreError, StoreUnavailable
 from ._records import (
     EXCERPT_LIMIT,
     FINAL,
@@ -59,7 +59,7 @@ __all__ = [
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 #: What a store call may raise when the database is away for a while (a restart, a
 #: network cut, SQLite's lock held past its timeout): worth retrying later.
-TRANSIENT_ERRORS: tuple[type[Exception], ...] = (StoreError, sqlite3.OperationalError)
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (StoreUnavailable, sqlite3.OperationalError)
 
 
 class Wakeups(Protocol):

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from .._clock import Clock
-from .._errors import StoreError
+from .._errors import StoreError, StoreUnavailable
 
 
 class SqliteBase:
@@ -27,6 +27,8 @@ class SqliteBase:
             return
         try:
             self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:  # locked past busy_timeout: try again later
+            raise StoreUnavailable(f"cannot write to database {self.location}: {exc}") from None
         except sqlite3.Error as exc:
             raise StoreError(f"cannot write to database {self.location}: {exc}") from None
         try:
