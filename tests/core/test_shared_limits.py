@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from notify_core import Channel, ConfigError, Message, Notifier, Providers, Rate, parse_config
 from notify_core._limits import LocalLimiter
-from notify_core._limits_gcra import GcraLimiter, gcra_delay, gcra_reserve, interval_us
+from notify_core._limits_gcra import GcraLimiter, gcra_delays, gcra_reserve, interval_us
 from notify_core._limits_redis import RedisLimiter
 from notify_core._limits_store import StoreLimiter
 from notify_core._store import open_store
@@ -26,12 +26,16 @@ PROVIDERS = Providers.discover()
     now=st.integers(0, 10**9),
     interval=st.integers(1, 10**7),
     burst=st.integers(1, 50),
+    count=st.integers(1, 20),
 )
-def test_the_one_statement_form_waits_as_gcra_does(stored, now, interval, burst):
-    """What a database stores (``max(tat, now) + T``) gives the wait GCRA gives."""
-    new_tat, delay = gcra_reserve(stored, now, interval, burst)
-    assert new_tat == max(stored if stored is not None else now, now) + interval
-    assert gcra_delay(new_tat, now, interval, burst) == delay
+def test_the_one_statement_form_waits_as_gcra_does(stored, now, interval, burst, count):
+    """What a database stores (``max(tat, now) + n·T``) gives the n waits GCRA gives."""
+    tat, delays = stored, []
+    for _ in range(count):
+        tat, delay = gcra_reserve(tat, now, interval, burst)
+        delays.append(delay)
+    assert tat == max(stored if stored is not None else now, now) + count * interval
+    assert gcra_delays(tat, now, interval, burst, count) == delays
 
 
 class Wall:
@@ -62,7 +66,7 @@ def test_the_store_limiter_is_the_in_process_gcra(tmp_path_factory, per_second, 
         for advance, op in steps:
             clock.advance(advance / 1_000_000)
             if op == "reserve":
-                shared = store.reserve_slot("d", interval_us(rate), rate.burst)
+                [shared] = store.reserve_slots("d", interval_us(rate), rate.burst)
                 assert shared == pytest.approx(gcra.reserve_now("d", rate), abs=2e-6)
             else:
                 store.unreserve_slot("d", interval_us(rate))
@@ -72,14 +76,27 @@ def test_the_store_limiter_is_the_in_process_gcra(tmp_path_factory, per_second, 
 
 
 @pytest.mark.anyio
-async def test_concurrent_reservations_share_one_transaction_and_queue(tmp_path):
-    store = open_store(tmp_path / "n.db", clock=FakeClock())
+async def test_concurrent_reservations_become_one_statement_and_queue(store_db):
+    store = open_store(store_db, clock=FakeClock())
     limiter = StoreLimiter(store, BatchWriter(store))
-    rate = Rate(per_second=10, burst=1)
+    rate = Rate(per_second=1, burst=2)
+    statements = []
+    reserve_slots = store.reserve_slots
+
+    def counted(*args):
+        statements.append(args)
+        return reserve_slots(*args)
+
+    store.reserve_slots = counted  # type: ignore[method-assign]
     waits = await asyncio.gather(*(limiter.reserve("d", rate) for _ in range(20)))
-    assert sorted(waits) == pytest.approx([i / 10 for i in range(20)])
+    assert len(statements) == 1  # twenty reservations, one round trip
+    # a burst of two, then one a second (PostgreSQL's clock moves meanwhile: a little less)
+    assert waits[:2] == [0, 0]
+    assert waits[2:] == pytest.approx([float(i) for i in range(1, 19)], abs=0.5)
     await limiter.unreserve("d", rate)
-    assert await limiter.reserve("d", rate) == pytest.approx(1.9)
+    [again] = await asyncio.gather(limiter.reserve("d", rate))
+    assert again == pytest.approx(waits[-1], abs=0.5)  # the slot given back is taken again
+    await limiter.aclose()
     store.close()
 
 

@@ -291,15 +291,16 @@ def test_shared_slots_follow_gcra_and_hash_the_destination(store_at, store_db):
     stores = [store_at() for _ in range(3)]
     interval, burst = 2_000_000, 2  # one every 2 s, burst 2
     secret = "https://hooks.example.com/T000/B000/s3cr3tT0ken"
-    waits = [stores[i % 3].reserve_slot(secret, interval, burst) for i in range(6)]
+    waits = [stores[i % 3].reserve_slots(secret, interval, burst)[0] for i in range(6)]
     # two at once, then one every 2 s (less the time the calls themselves took: PostgreSQL
     # uses its own clock, which moves; SQLite here the fake one, which does not)
     assert waits[:2] == [0.0, 0.0]
     for n, wait in enumerate(waits[2:], start=1):
         assert 2 * n - 0.5 < wait <= 2 * n
     stores[0].unreserve_slot(secret, interval)
-    assert stores[1].reserve_slot(secret, interval, burst) == pytest.approx(waits[-1], abs=0.5)
-    assert stores[2].reserve_slot("another", interval, burst) == 0.0
+    [again] = stores[1].reserve_slots(secret, interval, burst)
+    assert again == pytest.approx(waits[-1], abs=0.5)
+    assert stores[2].reserve_slots("another", interval, burst, 3) == [0.0, 0.0, 2.0]
     for store in stores:
         store.close()
     assert b"s3cr3tT0ken" not in stored_bytes(store_db)

@@ -54,14 +54,17 @@ def gcra_reserve(stored: int | None, now: int, interval: int, burst: int) -> tup
     return tat + interval, max(0, delay)
 
 
-def gcra_delay(new_tat: int, now: int, interval: int, burst: int) -> int:
-    """The wait of a reservation, from the TAT it stored: what a database computes.
+def gcra_delays(new_tat: int, now: int, interval: int, burst: int, count: int = 1) -> list[int]:
+    """The waits of ``count`` consecutive reservations, from the TAT they stored.
 
-    A database reserves in one atomic statement, ``tat = max(stored, now) + T``, and
-    returns the new TAT; :func:`gcra_reserve`'s delay is ``max(stored, now) - T·(b - 1) -
-    now``, which is ``new_tat - T·b - now``. The tests check both agree.
+    A database reserves in one atomic statement, ``tat = max(stored, now) + count·T``,
+    and returns the new TAT. Reservation *i* (from 0) is :func:`gcra_reserve` applied
+    *i* times after the stored TAT: its delay is ``max(stored, now) + i·T - T·(b - 1) -
+    now``, that is ``new_tat - (count - i)·T - T·(b - 1) - now``. The tests check this
+    agrees with ``count`` calls of :func:`gcra_reserve`.
     """
-    return max(0, new_tat - interval * burst - now)
+    base = new_tat - count * interval  # max(stored, now)
+    return [max(0, base + i * interval - interval * (burst - 1) - now) for i in range(count)]
 
 
 def gcra_unreserve(stored: int | None, now: int, interval: int) -> int | None:

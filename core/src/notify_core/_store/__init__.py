@@ -217,8 +217,10 @@ class Store(Protocol):
 
     # -- shared rate limits and wake-ups ---------------------------------------------
 
-    def reserve_slot(self, destination: str, interval: int, burst: int) -> float:
-        """Reserve ``destination``'s next send slot; seconds to wait before using it.
+    def reserve_slots(
+        self, destination: str, interval: int, burst: int, count: int = 1
+    ) -> list[float]:
+        """Reserve ``destination``'s next ``count`` send slots; seconds to wait for each.
 
         GCRA (:mod:`notify_core._limits_gcra`) in one atomic statement: ``interval`` is
         the emission interval in whole microseconds, ``burst`` how many may go at once.

@@ -196,9 +196,10 @@ class OutboxPG(PgBase):
                 " updated = %s WHERE id = ANY(%s) AND status = 'sending' AND lease_owner = %s",
                 (now, now, now, ids, owner),
             )
-            if cursor.rowcount:
+            released = self._affected(cursor)
+            if released:
                 self._wake_workers()
-            return cursor.rowcount
+            return released
 
     def requeue(self, ids: Iterable[str]) -> list[str]:
         ids = list(ids)
@@ -218,7 +219,7 @@ class OutboxPG(PgBase):
         return [i for i in ids if i in found]
 
     def next_due(self) -> float | None:
-        with self._read() as conn:
+        with self._statement() as conn:
             row = conn.execute(
                 "SELECT (SELECT MIN(next_attempt) FROM deliveries WHERE status = 'pending'),"
                 " (SELECT MIN(lease_until) FROM deliveries WHERE status = 'sending')"
@@ -229,13 +230,13 @@ class OutboxPG(PgBase):
     # -- reading the log -------------------------------------------------------------
 
     def get(self, delivery_id: str) -> DeliveryRow | None:
-        with self._read() as conn:
+        with self._statement() as conn:
             row = conn.execute(_SELECT + " WHERE id = %s", (delivery_id,)).fetchone()
         return _row(row) if row else None
 
     def find(self, prefix: str) -> list[DeliveryRow]:
         # ids are C-collated (the schema), so a range is a prefix and uses the key
-        with self._read() as conn:
+        with self._statement() as conn:
             rows = conn.execute(
                 _SELECT + " WHERE id >= %s AND id < %s ORDER BY id LIMIT 2",
                 (prefix, prefix + "\uffff"),
@@ -275,11 +276,11 @@ class OutboxPG(PgBase):
         if limit is not None:
             sql += " LIMIT %s"
             args.append(limit)
-        with self._read() as conn:
+        with self._statement() as conn:
             return [_row(r) for r in conn.execute(sql, args).fetchall()]
 
     def attempts(self, delivery_id: str) -> list[AttemptRow]:
-        with self._read() as conn:
+        with self._statement() as conn:
             rows = conn.execute(
                 f"SELECT {', '.join(columns(AttemptRow))} FROM attempts WHERE delivery_id = %s"
                 " ORDER BY number",
@@ -288,7 +289,7 @@ class OutboxPG(PgBase):
         return [_attempt(r) for r in rows]
 
     def counts(self) -> dict[str, int]:
-        with self._read() as conn:
+        with self._statement() as conn:
             rows = conn.execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status")
             return {status: int(n) for status, n in rows.fetchall()}
 
@@ -301,10 +302,10 @@ class OutboxPG(PgBase):
             )
             # idle rate-limit state too (a past TAT is as good as no row)
             conn.execute(f"DELETE FROM rate_limits WHERE tat < {NOW_US}")
-            return cursor.rowcount
+            return self._affected(cursor)
 
     def latest(self, channel: str, tenant: str | None, dedup_key: str, since: float) -> str | None:
-        with self._read() as conn:
+        with self._statement() as conn:
             row = conn.execute(
                 "SELECT id FROM deliveries WHERE channel = %s"
                 " AND tenant IS NOT DISTINCT FROM %s AND dedup_key = %s AND created >= %s"

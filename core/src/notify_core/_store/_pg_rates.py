@@ -10,28 +10,34 @@ makes the wait longer, never the pace faster.
 
 from __future__ import annotations
 
-from .._limits_gcra import gcra_delay
+from .._limits_gcra import gcra_delays
 from ._pg_base import NOW_US, PgBase
 from ._rates import US, rate_key
 
 
 class RatesPG(PgBase):
-    def reserve_slot(self, destination: str, interval: int, burst: int) -> float:
-        with self._write() as conn:
+    # One statement each, atomic by itself: outside a batch it runs on its own (autocommit),
+    # so the destination's row is locked for that statement only, not for a whole batch.
+
+    def reserve_slots(
+        self, destination: str, interval: int, burst: int, count: int = 1
+    ) -> list[float]:
+        step = interval * count
+        with self._statement() as conn:
             row = conn.execute(
                 f"WITH clock AS (SELECT {NOW_US} AS now)"
                 " INSERT INTO rate_limits AS r (key, tat) SELECT %s, clock.now + %s FROM clock"
                 " ON CONFLICT (key) DO UPDATE"
                 " SET tat = GREATEST(r.tat, (SELECT now FROM clock)) + %s"
                 " RETURNING r.tat, (SELECT now FROM clock)",
-                (rate_key(destination), interval, interval),
+                (rate_key(destination), step, step),
             ).fetchone()
         assert row is not None
         tat, now = row
-        return gcra_delay(int(tat), int(now), interval, burst) / US
+        return [d / US for d in gcra_delays(int(tat), int(now), interval, burst, count)]
 
     def unreserve_slot(self, destination: str, interval: int) -> None:
-        with self._write() as conn:
+        with self._statement() as conn:
             conn.execute(
                 f"UPDATE rate_limits SET tat = GREATEST(tat - %s, {NOW_US}) WHERE key = %s",
                 (interval, rate_key(destination)),

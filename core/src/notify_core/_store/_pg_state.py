@@ -30,24 +30,25 @@ class StatePG(PgBase):
         if active_at is not None:
             sql += " WHERE until > %s"
             args = (active_at,)
-        with self._read() as conn:
+        with self._statement() as conn:
             rows = conn.execute(sql + " ORDER BY created DESC", args).fetchall()
         return [_silence(r) for r in rows]
 
     def remove_silence(self, silence_id: str) -> bool:
         self._own_writes += 1
         with self._write() as conn:
-            return conn.execute("DELETE FROM silences WHERE id = %s", (silence_id,)).rowcount > 0
+            cursor = conn.execute("DELETE FROM silences WHERE id = %s", (silence_id,))
+            return self._affected(cursor) > 0
 
     def channel_state(self, channel: str) -> ChannelState:
-        with self._read() as conn:
+        with self._statement() as conn:
             row = conn.execute(
                 f"SELECT {_STATE_COLUMNS} FROM channel_state WHERE channel = %s", (channel,)
             ).fetchone()
         return _state(row) if row else ChannelState(channel=channel)
 
     def channel_states(self) -> dict[str, ChannelState]:
-        with self._read() as conn:
+        with self._statement() as conn:
             rows = conn.execute(f"SELECT {_STATE_COLUMNS} FROM channel_state").fetchall()
         return {state.channel: state for state in map(_state, rows)}
 
@@ -81,7 +82,7 @@ class StatePG(PgBase):
                 " WHERE channel = %s AND auto_disabled = 0",
                 (reason, channel),
             )
-            return cursor.rowcount > 0
+            return self._affected(cursor) > 0
 
     def set_enabled(self, channel: str, enabled: bool, reason: str | None = None) -> None:
         self._own_writes += 1

@@ -6,21 +6,24 @@
 
 from __future__ import annotations
 
-from .._limits_gcra import gcra_delay
+from .._limits_gcra import gcra_delays
 from ._rates import US, rate_key
 from ._sqlite_base import SqliteBase
 
 
 class RatesSQL(SqliteBase):
-    def reserve_slot(self, destination: str, interval: int, burst: int) -> float:
+    def reserve_slots(
+        self, destination: str, interval: int, burst: int, count: int = 1
+    ) -> list[float]:
         now = round(self.clock.time() * US)
+        step = interval * count
         with self._write() as db:
             (tat,) = db.execute(
                 "INSERT INTO rate_limits (key, tat) VALUES (?, ? + ?) ON CONFLICT (key)"
                 " DO UPDATE SET tat = MAX(tat, ?) + ? RETURNING tat",
-                (rate_key(destination), now, interval, now, interval),
+                (rate_key(destination), now, step, now, step),
             ).fetchone()
-        return gcra_delay(int(tat), now, interval, burst) / US
+        return [d / US for d in gcra_delays(int(tat), now, interval, burst, count)]
 
     def unreserve_slot(self, destination: str, interval: int) -> None:
         now = round(self.clock.time() * US)
