@@ -18,7 +18,7 @@ from notify_core import StoreError, StoreUnavailable
 from notify_core._store import NewDelivery, new_id, open_store
 from notify_core._store._pg import SCHEMA_VERSION
 from notify_core._store._sqlite import SCHEMA_VERSION as SQLITE_SCHEMA_VERSION
-from notify_core.testing import PostgresServer, query, run_notify
+from notify_core.testing import Answer, PostgresServer, query, run_notify
 from notify_core.testing._services import free_port
 
 
@@ -175,3 +175,20 @@ def test_without_the_extra_the_error_says_which_to_install(tmp_path, postgres_ur
     assert 'pip install "notify-core[postgres]"' in result.stderr
     assert "Traceback" not in result.stderr
     assert sys.modules.get("psycopg") is not None  # this process was not touched
+
+
+def test_no_secret_reaches_the_postgres_store(postgres_server, postgres_url):
+    from notify_core import Channel, Message, Notifier
+    from notify_core.testing import RecordingServer, stored_bytes
+
+    token = "T0KEN0123456789abcdefSECRET"
+    with RecordingServer() as sink:
+        sink.script(Answer(500, f"no hook {token}"))  # a secret echoed back in an error
+        url = f"{sink.url}/hooks/{token}"
+        channel = Channel(name="sink", provider="webhook", url=url)
+        with Notifier([channel], db=postgres_url, env={}) as notifier:
+            assert notifier.send(Message(title="x", body="hello")).ok
+    data = stored_bytes(postgres_url)
+    assert b"hello" in data and b"rate_limits:" in data  # the dump holds every table
+    assert token.encode() not in data
+    assert postgres_server.password.encode() not in data

@@ -139,7 +139,7 @@ def test_sigterm_on_postgres_releases_what_cannot_finish_within_grace(
 
 
 def test_workers_ride_out_a_postgres_restart_and_lose_nothing(recorder, tmp_path):
-    total = 600
+    total = 300
     recorder.default = Answer(200, "ok", delay=0.005)
     with PostgresServer() as server:  # its own: restarting the session's would hit others
         db = server.create_database("restart")

@@ -125,6 +125,7 @@ def log_show(
         row = find_delivery(notifier, delivery_id)
         attempts = notifier.store.attempts(row.id)
     data = _row_dict(row)
+    data["throttled"] = row.throttled  # "slow down" answers since the budget began: free
     data["message"] = json.loads(row.message)
     data["payload"] = json.loads(row.payload) if row.payload else None
     data["attempts_log"] = [
@@ -153,10 +154,11 @@ def log_show(
         "severity",
         "created",
         "attempts",
+        "throttled",
         "last_error",
         "next_attempt",
     ):
-        if data.get(key) not in (None, ""):
+        if data.get(key) not in (None, "", 0) or key == "attempts":
             typer.echo(f"{key:>12}: {data[key]}")
     typer.echo("     message: " + json.dumps(data["message"], ensure_ascii=False))
     typer.echo("     payload: " + json.dumps(data["payload"], ensure_ascii=False, indent=2))
