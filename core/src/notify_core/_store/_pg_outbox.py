@@ -32,7 +32,18 @@ _RETURNING = ", ".join(f"d.{c}" for c in columns(DeliveryRow))
 _row = mapper(DeliveryRow)
 _attempt = mapper(AttemptRow)
 _LEASE = "status = 'sending', lease_owner = %s, lease_until = %s, updated = %s"
-_DUE = "(status = 'pending' AND next_attempt <= %s) OR (status = 'sending' AND lease_until < %s)"
+#: The due rows, as two index range scans (``deliveries_due``, ``deliveries_lease``) that
+#: stop at the limit: one ``OR`` condition would scan and sort every pending row.
+_DUE = (
+    "WITH pending AS (SELECT id, next_attempt FROM deliveries"
+    " WHERE status = 'pending' AND next_attempt <= %(now)s"
+    " ORDER BY next_attempt LIMIT %(limit)s FOR UPDATE SKIP LOCKED),"
+    " expired AS (SELECT id, next_attempt FROM deliveries"
+    " WHERE status = 'sending' AND lease_until < %(now)s"
+    " ORDER BY lease_until LIMIT %(limit)s FOR UPDATE SKIP LOCKED),"
+    " due AS (SELECT id FROM (SELECT * FROM pending UNION ALL SELECT * FROM expired) AS both_"
+    " ORDER BY next_attempt LIMIT %(limit)s)"
+)
 
 
 def glob_regex(pattern: str) -> str:
@@ -102,11 +113,10 @@ class OutboxPG(PgBase):
         now = self.clock.time()
         with self._write() as conn:
             found = conn.execute(
-                f"WITH due AS (SELECT id FROM deliveries WHERE {_DUE}"
-                " ORDER BY next_attempt LIMIT %s FOR UPDATE SKIP LOCKED)"
-                f" UPDATE deliveries d SET {_LEASE} FROM due WHERE d.id = due.id"
+                f"{_DUE} UPDATE deliveries d SET status = 'sending', lease_owner = %(owner)s,"
+                " lease_until = %(until)s, updated = %(now)s FROM due WHERE d.id = due.id"
                 f" RETURNING {_RETURNING}",
-                (now, now, limit, owner, now + lease, now),
+                {"now": now, "limit": limit, "owner": owner, "until": now + lease},
             ).fetchall()
         rows = [_row(r) for r in found]
         rows.sort(key=lambda r: (r.next_attempt or 0, r.id))
