@@ -128,3 +128,17 @@ def test_truncate_respects_the_limit_and_marks_cuts(text, limit):
         assert out.endswith("…")
     out_b = truncate_bytes(text, limit)
     assert len(out_b.encode()) <= limit
+
+
+@pytest.mark.parametrize(
+    ("status", "throttled"), [(429, True), (503, False), (408, False), (500, False)]
+)
+def test_only_a_429_is_throttling(status, throttled):
+    """A 429 says "slow down" (no retry budget spent); other transient answers do not."""
+    import httpx
+
+    from notify_core.plugin import generic_outcome
+
+    answer = httpx.Response(status, text="later", headers={"Retry-After": "3"})
+    outcome = generic_outcome(answer)
+    assert (outcome.status, outcome.retry_after, outcome.throttled) == ("retry", 3.0, throttled)
