@@ -206,7 +206,7 @@ class OutboxPG(PgBase):
                 " updated = %s WHERE id = ANY(%s) AND status = 'sending' AND lease_owner = %s",
                 (now, now, now, ids, owner),
             )
-            released = self._affected(cursor)
+            released = cursor.rowcount
             if released:
                 self._wake_workers()
             return released
@@ -312,7 +312,7 @@ class OutboxPG(PgBase):
             )
             # idle rate-limit state too (a past TAT is as good as no row)
             conn.execute(f"DELETE FROM rate_limits WHERE tat < {NOW_US}")
-            return self._affected(cursor)
+            return cursor.rowcount
 
     def latest(self, channel: str, tenant: str | None, dedup_key: str, since: float) -> str | None:
         with self._statement() as conn:

@@ -38,7 +38,7 @@ class StatePG(PgBase):
         self._own_writes += 1
         with self._write() as conn:
             cursor = conn.execute("DELETE FROM silences WHERE id = %s", (silence_id,))
-            return self._affected(cursor) > 0
+            return cursor.rowcount > 0
 
     def channel_state(self, channel: str) -> ChannelState:
         with self._statement() as conn:
@@ -82,7 +82,7 @@ class StatePG(PgBase):
                 " WHERE channel = %s AND auto_disabled = 0",
                 (reason, channel),
             )
-            return self._affected(cursor) > 0
+            return cursor.rowcount > 0
 
     def set_enabled(self, channel: str, enabled: bool, reason: str | None = None) -> None:
         self._own_writes += 1
