@@ -103,9 +103,15 @@ class Worker:
             return
         self._count(task.result())
 
-    async def _claim(self) -> list[DeliveryRow]:
+    async def _claim(self, *, topping_up: bool = False) -> list[DeliveryRow]:
+        """Lease what is due, up to twice the concurrency in hand.
+
+        ``topping_up`` (woken only because deliveries finished): claim only once half the
+        concurrency is free. With enough in hand to keep every slot busy, a claim per
+        finished delivery would cost a database round trip each for nothing.
+        """
         free = self.concurrency * 2 - len(self.tasks)
-        if free <= 0:
+        if free <= 0 or (topping_up and free < max(1, self.concurrency // 2)):
             return []
         owner = self.dispatcher.owner
         store = self.dispatcher.store
@@ -125,10 +131,11 @@ class Worker:
         stopper = asyncio.create_task(stop.wait())
         wakeups = self.dispatcher.store.wakeups()
         outage = self.dispatcher.outage
+        topping_up = False
         try:
             while not stop.is_set():
                 try:
-                    rows = await self._claim()
+                    rows = await self._claim(topping_up=topping_up)
                     await self._start(rows)
                 except SURVIVABLE as exc:  # the database is away: wait, then claim again
                     await asyncio.wait({stopper}, timeout=outage.failed(exc))
@@ -137,9 +144,10 @@ class Worker:
                     outage.recovered()
                 if once and not rows and not self.tasks:
                     break
+                topping_up = False
                 if rows and len(self.tasks) < self.concurrency * 2:
                     continue
-                await self._idle(stopper, wakeups, poll)
+                topping_up = await self._idle(stopper, wakeups, poll)
         finally:
             stopper.cancel()
             await self._drain(grace)
@@ -160,15 +168,20 @@ class Worker:
         if rows and self.on_flight is not None:
             self.on_flight(len(self.tasks))
 
-    async def _idle(self, stopper: asyncio.Task[Any], wakeups: Wakeups | None, poll: float) -> None:
-        """Until a delivery ends, work is accepted (if the store says), a stop, or ``poll``."""
+    async def _idle(self, stopper: asyncio.Task[Any], wakeups: Wakeups | None, poll: float) -> bool:
+        """Until a delivery ends, work is accepted (if the store says), a stop, or ``poll``.
+
+        True when only deliveries ending woke it: a top-up, not news of more work.
+        """
         waiters: set[asyncio.Future[Any]] = {stopper, *self.tasks}
         woken = asyncio.create_task(wakeups.wait(poll)) if wakeups is not None else None
         if woken is not None:
             waiters.add(woken)
-        await asyncio.wait(waiters, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(waiters, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
+        news = woken in done and not woken.cancelled() and woken.result()
         if woken is not None and not woken.done():
             woken.cancel()
+        return bool(done) and stopper not in done and not news
 
     async def _drain(self, grace: float) -> None:
         if not self.tasks:
