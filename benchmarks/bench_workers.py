@@ -289,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     delay = 0.02
 
     rows: list[tuple[str, str, str]] = []
+    load_before = os.getloadavg()[0]
     with PostgresServer() as server:
         print(f"PostgreSQL started in {server.startup_seconds or 0:.2f} s", file=sys.stderr)
         with slow_sink(delay) as slow:
@@ -335,6 +336,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{'-' * width}  {'-' * vwidth}  {'-' * 12}",
     ]
     lines += [f"{a.ljust(width)}  {b.ljust(vwidth)}  {c}".rstrip() for a, b, c in rows]
+    # other work on the machine takes cores from the workers: say how busy it was
+    lines.append(f"(load average {load_before:.1f} before the run, {os.getloadavg()[0]:.1f} after)")
     print("\n".join(lines))
     if not q:
         write_results(lines, sink_label, delay)
