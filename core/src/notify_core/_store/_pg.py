@@ -11,8 +11,9 @@ psycopg 3 and psycopg-pool are the ``postgres`` extra (``pip install
 The URL's password is a secret: :attr:`PostgresStore.location` and every error show the
 URL masked.
 
-The SQL is split by table into :mod:`._pg_outbox`, :mod:`._pg_state` and
-:mod:`._pg_rates`; this module holds the pool, the migrations and the wake-ups.
+The SQL is split by table into :mod:`._pg_outbox`, :mod:`._pg_rates` and
+:mod:`._state` (silences and channel state: one text for both backends); this module
+holds the pool, the migrations and the wake-ups.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from ._pg_listen import PgWakeups
 from ._pg_outbox import OutboxPG
 from ._pg_rates import RatesPG
 from ._pg_schema import MIGRATION_LOCK, MIGRATIONS, SCHEMA_VERSION
-from ._pg_state import StatePG
+from ._state import StateSQL
 
 __all__ = ["SCHEMA_VERSION", "PostgresStore"]
 
@@ -42,7 +43,7 @@ __all__ = ["SCHEMA_VERSION", "PostgresStore"]
 CONNECT_TIMEOUT = 10
 
 
-class PostgresStore(OutboxPG, StatePG, RatesPG):
+class PostgresStore(OutboxPG, StateSQL, RatesPG):
     """A PostgreSQL database. Thread-safe: calls from any thread use pooled connections.
 
     ``max_connections`` bounds the pool of this process: the event loop's thread and the

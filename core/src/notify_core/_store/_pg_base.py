@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 
-from .._clock import Clock
 from .._errors import StoreError, StoreUnavailable
 from .._masking import Masker
+from ._sql_base import SqlBase, format_placeholders
 
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
@@ -44,16 +44,15 @@ class _Bound(threading.local):
     wake: bool = False
 
 
-class PgBase:
+class PgBase(SqlBase):
     """The pool, the clock, and transactions bound to the calling thread."""
 
-    location: str
-    clock: Clock
     _pool: ConnectionPool[psycopg.Connection[Any]]
     _bound: _Bound
     _masker: Masker
-    #: writes through this store that change switches or silences (see ``changes``)
-    _own_writes: int
+
+    def _sql(self, text: str) -> str:
+        return format_placeholders(text)
 
     @contextmanager
     def _errors(self) -> Iterator[None]:

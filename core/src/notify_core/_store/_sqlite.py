@@ -8,9 +8,9 @@ IMMEDIATE``, so several processes can share one file without claiming a row twic
 WAL with ``synchronous=NORMAL``: a commit survives a process crash; only an OS crash
 or power loss may lose the last transactions (DESIGN §7 has the cost of FULL).
 
-The SQL is split by table into :mod:`._sqlite_outbox`, :mod:`._sqlite_state` and
-:mod:`._sqlite_rates`; this module holds the connection, transactions and migrations
-they share.
+The SQL is split by table into :mod:`._sqlite_outbox`, :mod:`._sqlite_rates` and
+:mod:`._state` (silences and channel state, shared with PostgreSQL); this module holds
+the connection, transactions and migrations they share.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from . import Wakeups
 from ._sqlite_outbox import OutboxSQL
 from ._sqlite_rates import RatesSQL
 from ._sqlite_schema import MIGRATIONS, SCHEMA_VERSION
-from ._sqlite_state import StateSQL
+from ._state import StateSQL
 
 __all__ = ["SCHEMA_VERSION", "SqliteStore"]
 

@@ -6,18 +6,19 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .._clock import Clock
 from .._errors import StoreError, StoreUnavailable
+from ._sql_base import SqlBase
 
 
-class SqliteBase:
+class SqliteBase(SqlBase):
     """The connection, the clock, and write transactions (nested ones as savepoints)."""
 
-    location: str
-    clock: Clock
     _db: sqlite3.Connection
-    #: Writes through this connection, which ``PRAGMA data_version`` does not count.
-    _own_writes: int
+
+    @contextmanager
+    def _statement(self) -> Iterator[sqlite3.Connection]:
+        """The one connection: a statement outside a transaction is its own (autocommit)."""
+        yield self._db
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:

@@ -49,13 +49,14 @@ def run_notify(
 def query(db: str | os.PathLike[str], sql: str, *args: object) -> list[dict[str, object]]:
     """Rows of ``sql`` against a store (a SQLite file or a ``postgresql://`` URL), as dicts.
 
-    Write ``?`` placeholders for either backend (they become ``%s`` for PostgreSQL).
+    Write SQLite's ``?`` placeholders for either backend (for PostgreSQL they become
+    ``%s``, and a literal ``%`` is escaped).
     """
     if is_postgres(db):
         import psycopg
 
         with psycopg.connect(os.fspath(db), autocommit=True) as conn:
-            cursor = conn.execute(sql.replace("?", "%s"), args)
+            cursor = conn.execute(sql.replace("%", "%%").replace("?", "%s"), args)
             names = [c.name for c in cursor.description or ()]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     con = sqlite3.connect(db)
