@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 
@@ -305,3 +306,32 @@ def test_shared_slots_follow_gcra_and_hash_the_destination(store_at, store_db):
         store.close()
     assert b"s3cr3tT0ken" not in stored_bytes(store_db)
     assert b"hooks.example.com" not in stored_bytes(store_db)
+
+
+def one_caller(store, *steps) -> None:
+    """What the batch writer does with a single call: no savepoints asked for."""
+    with store.transaction(isolated=False):
+        for step in steps:
+            step()
+
+
+def swallowed(step):
+    def run() -> None:
+        with contextlib.suppress(StoreError):
+            step()
+
+    return run
+
+
+def test_one_callers_transaction_fails_whole_and_never_lies(store_at):
+    """``isolated=False`` (the batch writer's single call): a failure fails all of it."""
+    store = store_at()
+    store.add([delivery(id="taken")])
+    new, taken = lambda: store.add([delivery(id="new")]), lambda: store.add([delivery(id="taken")])
+    with pytest.raises((sqlite3.IntegrityError, StoreError)):
+        one_caller(store, new, taken)
+    assert store.get("new") is None  # nothing of the failed caller's work was kept
+    if store.remote:  # PostgreSQL skips the savepoints: a failure swallowed still fails it
+        with pytest.raises(StoreError, match="rolled back"):
+            one_caller(store, new, swallowed(taken))
+        assert store.get("new") is None

@@ -85,8 +85,13 @@ class Store(Protocol):
 
     def close(self) -> None: ...
 
-    def transaction(self) -> AbstractContextManager[Any]:
-        """One write transaction around many calls; a failing call rolls back only itself."""
+    def transaction(self, *, isolated: bool = True) -> AbstractContextManager[Any]:
+        """One write transaction around many calls; a failing call rolls back only itself.
+
+        ``isolated=False`` says the transaction holds one caller's calls only: a backend
+        may then skip the savepoint per call (a failure rolls everything back, which is
+        the same thing), as PostgreSQL does to save two round trips a call.
+        """
         ...
 
     def changes(self) -> int | None:

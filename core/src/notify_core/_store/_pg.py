@@ -136,8 +136,8 @@ class PostgresStore(OutboxPG, StateSQL, RatesPG):
         return self._own_writes * 1_000_003 + int(self.clock.monotonic())
 
     @contextmanager
-    def transaction(self) -> Iterator[psycopg.Connection[Any]]:
-        with self._write() as conn:
+    def transaction(self, *, isolated: bool = True) -> Iterator[psycopg.Connection[Any]]:
+        with self._write(isolated=isolated) as conn:
             yield conn
 
     def wakeups(self) -> Wakeups:

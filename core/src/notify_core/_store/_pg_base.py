@@ -40,6 +40,10 @@ def one_line(text: str) -> str:
 
 class _Bound(threading.local):
     conn: psycopg.Connection[Any] | None = None
+    #: whether each call in the transaction gets a savepoint of its own
+    isolated: bool = True
+    #: a call failed in a transaction without savepoints: roll it all back
+    failed: bool = False
     #: a NOTIFY is due when the outermost transaction commits
     wake: bool = False
 
@@ -79,7 +83,7 @@ class PgBase(SqlBase):
             yield conn
 
     @contextmanager
-    def _write(self) -> Iterator[psycopg.Connection[Any]]:
+    def _write(self, *, isolated: bool = True) -> Iterator[psycopg.Connection[Any]]:
         """A transaction; inside another on this thread, a savepoint of it.
 
         (psycopg's pipeline mode would save round trips in a batch, but with a savepoint
@@ -88,18 +92,31 @@ class PgBase(SqlBase):
         """
         bound = self._bound
         if bound.conn is not None:
+            if not bound.isolated:  # one caller: its failure fails the whole transaction
+                try:
+                    with self._errors():
+                        yield bound.conn
+                except BaseException:
+                    bound.failed = True
+                    raise
+                return
             with self._errors(), bound.conn.transaction():
                 yield bound.conn
             return
         with self._errors(), self._pool.connection() as conn:
-            bound.conn, bound.wake = conn, False
+            bound.conn, bound.isolated, bound.failed, bound.wake = conn, isolated, False, False
             try:
                 with conn.transaction():
                     yield conn
+                    if bound.failed:  # a statement failed and its caller went on
+                        raise StoreError(
+                            f"database {self.location}: a statement failed, so its "
+                            "transaction was rolled back"
+                        )
                     if bound.wake:  # delivered at COMMIT, once however many rows
                         conn.execute(f"NOTIFY {WORK_CHANNEL}")
             finally:
-                bound.conn, bound.wake = None, False
+                bound.conn, bound.isolated, bound.failed, bound.wake = None, True, False, False
 
     def _wake_workers(self) -> None:
         """Ask for a ``NOTIFY`` when this transaction commits: work is due now."""
