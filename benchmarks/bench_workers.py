@@ -156,7 +156,7 @@ rate = {{ per_second = 1000000, burst = 1000000 }}
                     raise RuntimeError(f"worker exited {proc.returncode}: {err}")
         first, last = sql(db, "SELECT MIN(started), MAX(started + duration) FROM attempts")[0]
         attempts = sql(db, "SELECT COUNT(*) FROM attempts")[0][0]
-    server.drop_database(f"bench_workers_{workers}")
+    server.drop_database(f"bench_workers_{workers}")  # the next round makes it again
     span = last - first
     return {"rate": count / span, "span": span, "cpu": cpu / span, "attempts": attempts}
 
@@ -281,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
         help="attempts in flight per worker (default 2: four workers then wait on the sink, "
         "not on this machine's two cores)",
     )
+    parser.add_argument("--rounds", type=int, default=3, help="scaling rounds (best of)")
     args, _ = parser.parse_known_args(argv)  # nox passes every bench script the same args
     q = args.quick
     per_worker = 300 if q else 1000
@@ -293,11 +294,16 @@ def main(argv: list[str] | None = None) -> int:
     with PostgresServer() as server:
         print(f"PostgreSQL started in {server.startup_seconds or 0:.2f} s", file=sys.stderr)
         with slow_sink(delay) as slow:
-            one = 0.0
-            for k in (1, 2, 4):
-                print(f"  … {k} worker(s)", file=sys.stderr, flush=True)
-                got = scaling(server, slow, k, per_worker * k, args.concurrency)
-                one = one or got["rate"]
+            # rounds interleaved, best of each: other work on the machine comes and goes
+            best: dict[int, dict[str, float]] = {}
+            for round_ in range(args.rounds):
+                for k in (1, 2, 4):
+                    print(f"  … {k} worker(s), round {round_ + 1}", file=sys.stderr, flush=True)
+                    got = scaling(server, slow, k, per_worker * k, args.concurrency)
+                    if got["rate"] > best.get(k, {"rate": 0.0})["rate"]:
+                        best[k] = got
+            one = best[1]["rate"]
+            for k, got in best.items():
                 note = (
                     f"{got['rate'] / (k * one):.2f} x {k} x one worker (target >= 0.85); "
                     f"workers' CPU {got['cpu']:.2f} cores"
