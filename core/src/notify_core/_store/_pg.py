@@ -46,8 +46,9 @@ CONNECT_TIMEOUT = 10
 class PostgresStore(OutboxPG, StateSQL, RatesPG):
     """A PostgreSQL database. Thread-safe: calls from any thread use pooled connections.
 
-    ``max_connections`` bounds the pool of this process: the event loop's thread and the
-    batch writer's use one each at most, so the default leaves room to spare.
+    ``max_connections`` bounds the pool of this process: the event loop's thread, the
+    batch writer's and the shared limiter's use one each at most (a worker's ``LISTEN``
+    has its own), so the default leaves room to spare.
     """
 
     remote = True
