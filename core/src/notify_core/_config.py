@@ -41,7 +41,11 @@ CORE_CHANNEL_KEYS = frozenset(
         "settings", "enabled", "cooldown", "verify_tls", "description", "group", "digest",
     }
 )  # fmt: skip
-_NOTIFY_KEYS = frozenset({"db", "concurrency", "wait", "auto_disable_after", "lease"})
+_NOTIFY_KEYS = frozenset({"db", "concurrency", "wait", "auto_disable_after", "lease", "limiter"})
+#: ``[notify].limiter``: where rate-limit state lives (a ``redis://`` URL is the third).
+LIMITERS = ("store", "local")
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+LIMITER_ENV = "NOTIFY_LIMITER"
 _SERVE_KEYS = frozenset({"tokens", "host", "port"})
 _TEMPLATE_KEYS = frozenset(
     {"title", "body", "severity", "fields", "actions", "dedup_key", "thread_id", "tags"}
@@ -80,12 +84,26 @@ class Config:
     auto_disable_after: int = 10
     lease: float = 60.0
     serve: ServeConfig = attrs.field(factory=ServeConfig)
+    #: ``"store"`` (shared by every process using the store), ``"local"`` (this
+    #: process only) or a Redis URL (shared through Redis)
+    limiter: str = "store"
 
     def all_channels(self) -> list[Channel]:
         out = list(self.channels)
         for channels in self.tenants.values():
             out.extend(channels)
         return out
+
+
+def parse_limiter(value: str, where: str) -> str:
+    """A ``limiter`` setting: ``"store"``, ``"local"`` or a Redis URL; else a ConfigError."""
+    if value in LIMITERS or value.startswith(REDIS_SCHEMES):
+        return value
+    from ._limits_redis import masked_url  # the value may be a URL with a password
+
+    raise ConfigError(
+        f'expected "store", "local" or a redis:// URL, got {masked_url(value)!r}', path=where
+    )
 
 
 def find_config(
@@ -287,6 +305,8 @@ class _Reader:
             kwargs["lease"] = self.duration(core["lease"], "notify.lease")
             if kwargs["lease"] < 1:
                 raise self.error("notify.lease", "must be at least 1s")
+        if "limiter" in core:
+            kwargs["limiter"] = self.limiter(core["limiter"], "notify.limiter")
         channels = self.channels(data.get("channels", {}), "channels", tenant=None)
         tenants: dict[str, tuple[Channel, ...]] = {}
         for name, tenant in self.table(data.get("tenants", {}), "tenants").items():
@@ -422,10 +442,17 @@ class _Reader:
         burst = self.integer(table.get("burst", 1), f"{path}.burst", minimum=1)
         return Rate(per_second=per_second, burst=burst)
 
+    def limiter(self, value: Any, path: str) -> str:
+        text = self.string(value, path)
+        try:
+            return parse_limiter(text, path)
+        except ConfigError as exc:
+            raise self.error(path, str(exc).removeprefix(f"{path}: ")) from None
+
     def retry(self, value: Any, path: str, base: RetryPolicy | None = None) -> RetryPolicy:
         """A retry table; keys it leaves out keep the provider's default, not the core's."""
         table = self.table(value, path)
-        self.unknown(table, {"attempts", "backoff", "max_delay"}, path)
+        self.unknown(table, {"attempts", "backoff", "max_delay", "deadline"}, path)
         kw: dict[str, Any] = {}
         if "attempts" in table:
             kw["attempts"] = self.integer(table["attempts"], f"{path}.attempts", minimum=1)
@@ -433,6 +460,10 @@ class _Reader:
             kw["backoff"] = self.number(table["backoff"], f"{path}.backoff", minimum=0)
         if "max_delay" in table:
             kw["max_delay"] = self.duration(table["max_delay"], f"{path}.max_delay")
+        if "deadline" in table:
+            kw["deadline"] = self.duration(table["deadline"], f"{path}.deadline")
+            if not kw["deadline"] > 0:
+                raise self.error(f"{path}.deadline", "must be greater than 0")
         return attrs.evolve(base, **kw) if base is not None else RetryPolicy(**kw)
 
     def template(self, event: str, value: Any) -> EventTemplate:

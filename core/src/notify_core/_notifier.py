@@ -24,20 +24,29 @@ from ._announce import Announcer
 from ._blocking import Bridge
 from ._channel import Channel
 from ._clock import SYSTEM_CLOCK, Clock
-from ._config import DB_ENV, DEFAULT_DB, NO_CONFIG, Config, find_config, load_config
+from ._config import (
+    DB_ENV,
+    DEFAULT_DB,
+    LIMITER_ENV,
+    NO_CONFIG,
+    Config,
+    find_config,
+    load_config,
+    parse_limiter,
+)
 from ._dispatch import Dispatcher, Observer, attempt_cap
 from ._errors import ConfigError, NotifyError
 from ._grouping import Flusher
 from ._health import Health
 from ._http import REROUTE_ENV, parse_reroute
 from ._limits import Limiter
-from ._limits_gcra import GcraLimiter
+from ._limits_store import limiter_for
 from ._models import Message, Severity
 from ._outbox import Outbox, payload_record
 from ._plugins import Providers
 from ._results import DeliveryResult, PlannedDelivery, Progress, SendResult
 from ._routing import Router, for_tenant
-from ._store import Store, open_store
+from ._store import Store, is_postgres, open_store
 from ._targets import Targets
 from ._template import default_message
 from ._worker import Worker, admit
@@ -97,6 +106,12 @@ class Notifier:
         self.db_path = str(db or self.env.get(DB_ENV) or self._config_db() or DEFAULT_DB)
         self.wait = self.config.wait if wait is None else wait
         self.concurrency = concurrency or self.config.concurrency
+        # checked now, like the reroute below: a bad value must fail before anything is stored
+        self.limiter_setting = (
+            parse_limiter(self.env[LIMITER_ENV], LIMITER_ENV)
+            if self.env.get(LIMITER_ENV)
+            else self.config.limiter
+        )
         self._transport = transport
         # parsed now: a malformed NOTIFY_REROUTE must fail before anything is stored
         self._reroute = (
@@ -180,23 +195,36 @@ class Notifier:
         longest = max((c.timeout for c in self.config.all_channels()), default=10.0)
         return max(self.config.lease, attempt_cap(longest) + 1)
 
-    def _limiter(self) -> Limiter:
-        return GcraLimiter(self.clock)
+    @property
+    def db_location(self) -> str:
+        """The store's location as people may see it: a database URL's password masked."""
+        if self._store is not None:
+            return self._store.location
+        if is_postgres(self.db_path):
+            from ._limits_redis import masked_url
+
+            return masked_url(self.db_path)
+        return self.db_path
+
+    def _limiter(self, writer: BatchWriter) -> Limiter:
+        """``[notify].limiter`` (or ``$NOTIFY_LIMITER``): the store's shared pace by default."""
+        return limiter_for(self.limiter_setting, self.store, writer, self.clock)
 
     def _dispatcher(self, concurrency: int | None = None) -> tuple[Clients, Dispatcher]:
         from ._http import Clients
 
         concurrency = concurrency or self.concurrency
         clients = Clients(transport=self._transport, concurrency=concurrency, reroute=self._reroute)
+        writer = BatchWriter(self.store)
         dispatcher = Dispatcher(
             self.store,
             self.providers,
             clients,
             owner=self.owner,
             clock=self.clock,
-            limiter=self._limiter(),
+            limiter=self._limiter(writer),
             health=self.health,
-            writer=BatchWriter(self.store),
+            writer=writer,
             concurrency=concurrency,
             lease=self.lease,
             observers=self._observers,
@@ -322,7 +350,8 @@ class Notifier:
 
     def _foreseen_skip(self, channel: Channel) -> str | None:
         """The skip a dry run can foresee without creating a store that does not exist."""
-        if self._store is None and not os.path.exists(self.db_path):
+        missing = not is_postgres(self.db_path) and not os.path.exists(self.db_path)
+        if self._store is None and missing:
             return switch_reason(channel, self.env)
         return self.acceptance.off_reason(channel)
 
@@ -368,9 +397,7 @@ class Notifier:
             job = await admit(row, self.outbox, self.acceptance, dispatcher, explicit=explicit)
             if isinstance(job, DeliveryResult):
                 results.append(job)
-            else:
-                if explicit:  # a retry someone asked for gets a fresh budget
-                    job.budget_from = row.attempts
+            else:  # a requeue gave it a fresh budget and deadline, stored with the row
                 jobs.append(job)
         if jobs:
             results += await dispatcher.run(jobs, deadline=deadline)

@@ -160,6 +160,7 @@ class Outbox:
             rate=channel.rate or spec.default_rate,
             retry=channel.retry or spec.default_retry,
             thread=thread,
+            since=self.clock.time(),
         )
 
     def thread_data(
@@ -351,6 +352,9 @@ class Outbox:
             return Unsendable(str(exc))
         job = self.job(row.id, prep, message, payload, tenant=row.tenant, thread_key=row.thread_key)
         job.attempts = row.attempts
+        job.budget_from = row.budget_from
+        job.throttled = row.throttled
+        job.since = row.budget_started
         return job
 
 

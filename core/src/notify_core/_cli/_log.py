@@ -145,6 +145,7 @@ def log_show(
         for c in carried
     ]
     data["carried_by"] = carriers
+    data["throttled"] = row.throttled  # "slow down" answers since the budget began: free
     data["message"] = json.loads(row.message)
     data["payload"] = json.loads(row.payload) if row.payload else None
     data["attempts_log"] = [
@@ -173,10 +174,11 @@ def log_show(
         "severity",
         "created",
         "attempts",
+        "throttled",
         "last_error",
         "next_attempt",
     ):
-        if data.get(key) not in (None, ""):
+        if data.get(key) not in (None, "", 0) or key == "attempts":
             typer.echo(f"{key:>12}: {data[key]}")
     if carriers:
         typer.echo(f"  carried by: {', '.join(carriers)} (a group's summary)")

@@ -68,9 +68,20 @@ MIGRATIONS: dict[int, str] = {
     CREATE INDEX silences_until ON silences (until);
     CREATE INDEX deliveries_dedup ON deliveries (channel, dedup_key, created);
     """,
-    # 3 is reserved for the PostgreSQL work developed in parallel (issue: PostgreSQL store);
-    # the merge renumbers one of the two. An empty migration only moves user_version.
-    3: "",
+    # 3: what the dispatcher needs across processes (429s cost no retry budget; a manual
+    # retry's fresh budget and deadline), and GCRA rate-limit state shared by every
+    # process using the file: one theoretical arrival time per destination, in integer
+    # microseconds of the wall clock, keyed by a hash of the destination (it may hold a
+    # token).
+    3: """
+    ALTER TABLE deliveries ADD COLUMN throttled INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE deliveries ADD COLUMN budget_from INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE deliveries ADD COLUMN requeued REAL;
+    CREATE TABLE rate_limits (
+        key   TEXT PRIMARY KEY,
+        tat   INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    """,
     # notify serve: answers to requests that carried an Idempotency-Key, kept a day.
     4: """
     CREATE TABLE idempotency (
