@@ -24,12 +24,15 @@ from ._records import (
     OPEN,
     STATUSES,
     AttemptRow,
+    AuditAction,
+    ChannelAudit,
     ChannelState,
     DeliveryRow,
     DeliveryStatus,
     IdempotencyRecord,
     NewDelivery,
     Silence,
+    StoredChannel,
     new_id,
 )
 
@@ -39,6 +42,8 @@ __all__ = [
     "OPEN",
     "STATUSES",
     "AttemptRow",
+    "AuditAction",
+    "ChannelAudit",
     "ChannelState",
     "DeliveryRow",
     "DeliveryStatus",
@@ -46,6 +51,7 @@ __all__ = [
     "NewDelivery",
     "Silence",
     "Store",
+    "StoredChannel",
     "new_id",
     "open_store",
 ]
@@ -231,6 +237,46 @@ class Store(Protocol):
 
     def idempotency_prune(self, before: float) -> int:
         """Forget keys claimed before ``before``; returns how many were removed."""
+        ...
+
+    # -- stored channels and their audit ---------------------------------------------
+
+    def stored_channels(self) -> list[StoredChannel]:
+        """Every stored channel, root ones (tenant ``None``) first, then by tenant and name."""
+        ...
+
+    def stored_channel(self, name: str, tenant: str | None) -> StoredChannel | None: ...
+
+    def stored_revision(self) -> int:
+        """A number that grows whenever a stored channel is added, changed or removed.
+
+        Every such change writes an audit entry in the same transaction: this is the
+        highest audit id. Routers re-read (and decrypt) stored channels only when it moves.
+        """
+        ...
+
+    def put_stored_channel(
+        self, channel: StoredChannel, *, create: bool, audit: ChannelAudit
+    ) -> bool:
+        """Insert (``create``) or update a stored channel, and its audit entry, atomically.
+
+        False, and nothing written, when ``create`` finds the name taken in its tenant,
+        or an update finds no such channel.
+        """
+        ...
+
+    def remove_stored_channel(self, name: str, tenant: str | None, *, audit: ChannelAudit) -> bool:
+        """Delete a stored channel and record ``audit``; False when there was none."""
+        ...
+
+    def add_channel_audit(self, entry: ChannelAudit) -> None:
+        """Record something done to a stored channel that did not change it (a test)."""
+        ...
+
+    def channel_audit(
+        self, *, channel: str | None = None, tenant: str | None = None, limit: int = 100
+    ) -> list[ChannelAudit]:
+        """Audit entries, newest first; ``None`` filters match every channel or tenant."""
         ...
 
 

@@ -9,7 +9,7 @@ WAL with ``synchronous=NORMAL``: a commit survives a process crash; only an OS c
 or power loss may lose the last transactions (DESIGN §7 has the cost of FULL).
 
 The SQL is split by table into :mod:`._sqlite_outbox`, :mod:`._sqlite_state` and
-:mod:`._sqlite_requests`; this
+:mod:`._sqlite_requests` and :mod:`._sqlite_channels`; this
 module holds the connection, transactions and migrations they share.
 """
 
@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 from .._clock import SYSTEM_CLOCK, Clock
 from .._errors import StoreError
+from ._sqlite_channels import ChannelsSQL
 from ._sqlite_outbox import OutboxSQL
 from ._sqlite_requests import RequestsSQL
 from ._sqlite_schema import MIGRATIONS, SCHEMA_VERSION
@@ -31,7 +32,7 @@ from ._sqlite_state import StateSQL
 __all__ = ["SCHEMA_VERSION", "SqliteStore"]
 
 
-class SqliteStore(OutboxSQL, StateSQL, RequestsSQL):
+class SqliteStore(OutboxSQL, StateSQL, RequestsSQL, ChannelsSQL):
     """One SQLite file. Not thread-safe: use it from one thread (the event loop's)."""
 
     remote = False

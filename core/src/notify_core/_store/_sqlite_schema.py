@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 7
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -81,5 +81,39 @@ MIGRATIONS: dict[int, str] = {
         answer       TEXT
     );
     CREATE INDEX idempotency_created ON idempotency (created);
+    """,
+    # 5 and 6 are reserved for work developed in parallel; the merge renumbers.
+    5: "",
+    6: "",
+    # stored channels (added by users and tenants, secrets encrypted) and their audit.
+    # The unique index is on COALESCE(tenant, ''): root channels have tenant NULL, and
+    # NULLs never collide in a plain UNIQUE constraint.
+    7: """
+    CREATE TABLE stored_channels (
+        id            TEXT PRIMARY KEY,
+        tenant        TEXT,
+        name          TEXT NOT NULL,
+        provider      TEXT NOT NULL,
+        spec          TEXT NOT NULL,
+        secrets       TEXT NOT NULL,
+        target        TEXT NOT NULL DEFAULT '',
+        description   TEXT,
+        created       REAL NOT NULL,
+        updated       REAL NOT NULL,
+        created_by    TEXT,
+        updated_by    TEXT
+    );
+    CREATE UNIQUE INDEX stored_channels_scope ON stored_channels (COALESCE(tenant, ''), name);
+    CREATE TABLE channel_audit (
+        id        INTEGER PRIMARY KEY AUTOINCREMENT,
+        at        REAL NOT NULL,
+        tenant    TEXT,
+        channel   TEXT NOT NULL,
+        action    TEXT NOT NULL
+                  CHECK (action IN ('created','edited','tested','removed','rekeyed')),
+        actor     TEXT,
+        detail    TEXT
+    );
+    CREATE INDEX channel_audit_channel ON channel_audit (channel, tenant, id);
     """,
 }
