@@ -23,12 +23,22 @@ from ._errors import (
     TemplateError,
     UnknownProvider,
 )
+from ._manage import ChannelConflict, ChannelManager, ChannelNotFound, ChannelReadOnly
 from ._models import Action, Field, Message, Severity
 from ._notifier import Notifier
 from ._plugins import Providers
 from ._results import DeliveryResult, PlannedDelivery, Progress, SendResult
 from ._routing import adhoc_channel
-from ._store import AttemptRow, ChannelState, DeliveryRow, DeliveryStatus, Silence
+from ._secrets import SecretKeyError
+from ._store import (
+    AttemptRow,
+    ChannelAudit,
+    ChannelState,
+    DeliveryRow,
+    DeliveryStatus,
+    Silence,
+    StoredChannel,
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -47,6 +57,11 @@ __all__ = [
     "Action",
     "AttemptRow",
     "Channel",
+    "ChannelAudit",
+    "ChannelConflict",
+    "ChannelManager",
+    "ChannelNotFound",
+    "ChannelReadOnly",
     "ChannelState",
     "Clock",
     "Config",
@@ -65,10 +80,12 @@ __all__ = [
     "Providers",
     "Rate",
     "RetryPolicy",
+    "SecretKeyError",
     "SendResult",
     "Severity",
     "Silence",
     "StoreError",
+    "StoredChannel",
     "TemplateError",
     "UnknownProvider",
     "__version__",

@@ -44,15 +44,15 @@ BUILTIN_EVENTS = frozenset({"notify.test", CHANNEL_DISABLED})
 _GLOB = frozenset("*?[")
 
 
-class NotFound(NotifyError):
+class ChannelNotFound(NotifyError):
     """No stored channel by that name in that scope."""
 
 
-class ReadOnly(NotifyError):
+class ChannelReadOnly(NotifyError):
     """The channel is configured (notify.toml, a tenant file): it cannot be changed here."""
 
 
-class Conflict(NotifyError):
+class ChannelConflict(NotifyError):
     """A stored channel of that name exists already in that scope."""
 
 
@@ -103,7 +103,7 @@ class ChannelManager:
         if found is None:
             self._refuse_configured(name, tenant, "is configured, not stored")
             where = f" of tenant {tenant!r}" if tenant else ""
-            raise NotFound(f"no stored channel {name!r}{where}")
+            raise ChannelNotFound(f"no stored channel {name!r}{where}")
         return found
 
     def channel(self, record: StoredChannel) -> Channel:
@@ -177,7 +177,9 @@ class ChannelManager:
         audit = self._audit(record, "created", actor, f"{record.provider} → {record.target}")
         if not self.store.put_stored_channel(record, create=True, audit=audit):
             where = f" of tenant {tenant!r}" if tenant else ""
-            raise Conflict(f"a stored channel {name!r}{where} exists already; edit it instead")
+            raise ChannelConflict(
+                f"a stored channel {name!r}{where} exists already; edit it instead"
+            )
         return Saved(record, channel)
 
     def edit(
@@ -210,7 +212,7 @@ class ChannelManager:
         changed = sorted({*patch, *(["description"] if description != old.description else [])})
         audit = self._audit(record, "edited", actor, "changed " + (", ".join(changed) or "nothing"))
         if not self.store.put_stored_channel(record, create=False, audit=audit):
-            raise NotFound(f"stored channel {old.key!r} was removed meanwhile")
+            raise ChannelNotFound(f"stored channel {old.key!r} was removed meanwhile")
         return Saved(record, channel)
 
     def remove(
@@ -219,7 +221,7 @@ class ChannelManager:
         old = self.record(name, tenant)
         audit = self._audit(old, "removed", actor, f"{old.provider} → {old.target}")
         if not self.store.remove_stored_channel(name, tenant, audit=audit):
-            raise NotFound(f"stored channel {old.key!r} was removed meanwhile")
+            raise ChannelNotFound(f"stored channel {old.key!r} was removed meanwhile")
         return old
 
     def note_test(self, channel: Channel, result: DeliveryResult, actor: str | None = None) -> None:
@@ -276,7 +278,7 @@ class ChannelManager:
         for channel in self.notifier.router.configured(tenant):
             if channel.name == name:
                 where = f"tenant {tenant!r}'s " if tenant else ""
-                raise ReadOnly(
+                raise ChannelReadOnly(
                     f"channel {name!r} {why} ({where}configuration is read-only here; "
                     f"change it in {self.notifier.config.source})"
                 )
