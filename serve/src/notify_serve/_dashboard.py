@@ -30,6 +30,17 @@ STATUSES = ("pending", "sending", "delivered", "failed", "skipped")
 #: The log's "since" choices: label → seconds.
 SINCE = {"15m": 900, "1h": 3600, "6h": 6 * 3600, "24h": 86400, "7d": 7 * 86400}
 PAGE = 50
+#: The add-channel form's fields as an empty form shows them.
+EMPTY_FORM: dict[str, Any] = {
+    "tenant": "",
+    "name": "",
+    "provider": "webhook",
+    "min_severity": "info",
+    "events": [],
+    "events_glob": "",
+    "description": "",
+    "settings": "",
+}
 
 
 def ago(when: datetime | float | None, now: float | None = None) -> str:
@@ -215,7 +226,7 @@ class Pages:
             event_names=sorted(notifier.config.templates),
             audit=self.service.history(None, None, 20),
             error=error,
-            form=form or {"events": []},
+            form={**EMPTY_FORM, **{k: v for k, v in (form or {}).items() if v is not None}},
             notice=notice,
         )
 
@@ -234,7 +245,7 @@ class Pages:
         form = {k: v[-1].strip() for k, v in fields.items() if v}
         events = [e for e in fields.get("event", []) if e.strip()]
         events += [e.strip() for e in form.get("events_glob", "").split(",") if e.strip()]
-        shown = {  # what the form shows again after an error: never the URL nor the keys
+        shown = {  # what the form shows again after an error: never the URL, keys or settings
             "tenant": form.get("tenant"),
             "name": form.get("name"),
             "provider": form.get("provider"),
