@@ -30,6 +30,7 @@ import attrs
 from ._announce import CHANNEL_DISABLED
 from ._channel import Channel
 from ._config import read_channel, valid_name
+from ._dispatch import attempt_cap
 from ._errors import ConfigError, InvalidTarget, NotifyError
 from ._secrets import SECRET_KEY_ENV
 from ._store import AuditAction, ChannelAudit, Store, StoredChannel, new_id
@@ -296,6 +297,16 @@ class ChannelManager:
             raise ConfigError(str(exc), path=f"{path}.{exc.key}") from None
         if not allow_unknown:
             self._check_events(channel.events, f"{path}.events")
+        # leases are sized from the configuration's channels when a process starts: a
+        # stored channel added later must not outlast them (a second worker would retake it)
+        lease = self.notifier.lease
+        if attempt_cap(channel.timeout) + 1 > lease:
+            longest = (lease - 2) / 1.5
+            raise ConfigError(
+                f"at most {longest:g}s with [notify].lease = {lease:g}s (raise the lease "
+                "for longer attempts)",
+                path=f"{path}.timeout",
+            )
         return attrs.evolve(channel, stored=True)
 
     def _check_events(self, events: Iterable[str], path: str) -> None:
