@@ -151,7 +151,15 @@ def check(config: ConfigOpt = None, json_out: JsonOpt = False) -> int:
     notifier = Notifier(config=loaded, providers=providers, db=":memory:")
     checked = 0
     warnings: list[dict[str, str]] = []
-    for channel in loaded.all_channels():
+    files = notifier.router.tenant_files
+    tenant_channels = []
+    for tenant in files.tenants() if files is not None else ():
+        assert files is not None
+        for channel in files.channels(tenant):  # per-tenant files: their problems too
+            if channel.problem:
+                problems.append(ConfigError(channel.problem))
+            tenant_channels.append(channel)
+    for channel in [*loaded.all_channels(), *tenant_channels]:
         checked += 1
         if channel.problem:
             continue  # already among the problems the load collected
