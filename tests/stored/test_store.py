@@ -44,7 +44,7 @@ def test_stored_channels_are_unique_per_scope_and_every_change_is_audited(tmp_pa
     assert store.put_stored_channel(_record("a", "acme"), create=True, audit=_audit("a", "acme"))
     assert [(r.tenant, r.name) for r in other.stored_channels()] == [(None, "a"), ("acme", "a")]
     seen = other.stored_revision()
-    assert seen == 2
+    assert seen == 2  # one per committed change, none for the refused duplicate
     assert len(other.channel_audit()) == 2
 
     changed = attrs.evolve(_record("a", "acme"), spec='{"events": ["x.*"]}', updated=3.0)

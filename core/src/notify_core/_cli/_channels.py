@@ -49,7 +49,9 @@ def _channel_state(notifier: Notifier, key: str, enabled_in_config: bool) -> dic
 #: ``notify channels``: the list by itself, and the stored channels' commands (``add``…).
 channels_app = typer.Typer(
     name="channels",
-    help="List channels; add, edit, remove and test stored ones.",
+    help="List every channel, configured and stored (SOURCE), with its masked target, "
+    "routing, rate and health; add, edit, remove and test stored ones.\n\n"
+    "Example: notify channels --json",
     invoke_without_command=True,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},

@@ -248,10 +248,11 @@ class Store(Protocol):
     def stored_channel(self, name: str, tenant: str | None) -> StoredChannel | None: ...
 
     def stored_revision(self) -> int:
-        """A number that grows whenever a stored channel is added, changed or removed.
+        """A number that grows with every committed add, change or removal of a stored channel.
 
-        Every such change writes an audit entry in the same transaction: this is the
-        highest audit id. Routers re-read (and decrypt) stored channels only when it moves.
+        Bumped in the same transaction as the change (a one-row counter, so it moves in
+        commit order on any database). Routers re-read (and decrypt) stored channels
+        only when it moves.
         """
         ...
 

@@ -179,8 +179,7 @@ AuditAction = Literal["created", "edited", "tested", "removed", "rekeyed"]
 class ChannelAudit:
     """Who did what to a stored channel, and when. ``detail`` is masked text.
 
-    ``id`` is assigned by the store (0 before): it only grows, so the highest id also
-    says whether stored channels may have changed (:meth:`Store.stored_revision`).
+    ``id`` is assigned by the store (0 before); it only grows.
     """
 
     at: float

@@ -1,8 +1,10 @@
 """SQL for stored channels and their audit: ``stored_channels`` and ``channel_audit``.
 
-Every change to a stored channel writes its audit row in the same transaction, so the
-audit's highest id is also the revision of the stored channels (:meth:`stored_revision`):
-a router in another process re-reads them only when it moves.
+Every change to a stored channel writes its audit row and bumps the one-row counter
+``stored_channels_revision`` in the same transaction: routers in other processes read
+the counter (:meth:`stored_revision`) and re-read the channels only when it moved. A
+counter row rather than the audit's highest id: on a server database, ids are handed out
+in insert order, not commit order, and a late commit of a lower id would go unseen.
 """
 
 from __future__ import annotations
@@ -36,8 +38,8 @@ class ChannelsSQL(SqliteBase):
         return _stored(row) if row else None
 
     def stored_revision(self) -> int:
-        (revision,) = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM channel_audit").fetchone()
-        return int(revision)
+        row = self._db.execute("SELECT revision FROM stored_channels_revision").fetchone()
+        return int(row[0]) if row else 0
 
     def put_stored_channel(
         self, channel: StoredChannel, *, create: bool, audit: ChannelAudit
@@ -72,6 +74,7 @@ class ChannelsSQL(SqliteBase):
                 if cursor.rowcount == 0:
                     return False
             self._insert_audit(db, audit)
+            self._bump(db)
         return True
 
     def remove_stored_channel(self, name: str, tenant: str | None, *, audit: ChannelAudit) -> bool:
@@ -81,6 +84,7 @@ class ChannelsSQL(SqliteBase):
             if cursor.rowcount == 0:
                 return False
             self._insert_audit(db, audit)
+            self._bump(db)
         return True
 
     def add_channel_audit(self, entry: ChannelAudit) -> None:
@@ -104,6 +108,10 @@ class ChannelsSQL(SqliteBase):
             sql += " WHERE " + " AND ".join(where)
         rows = self._db.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
         return [_audit(r) for r in rows]
+
+    @staticmethod
+    def _bump(db: sqlite3.Connection) -> None:
+        db.execute("UPDATE stored_channels_revision SET revision = revision + 1 WHERE id = 1")
 
     @staticmethod
     def _insert_audit(db: sqlite3.Connection, entry: ChannelAudit) -> None:

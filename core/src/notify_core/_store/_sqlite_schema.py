@@ -115,5 +115,10 @@ MIGRATIONS: dict[int, str] = {
         detail    TEXT
     );
     CREATE INDEX channel_audit_channel ON channel_audit (channel, tenant, id);
+    CREATE TABLE stored_channels_revision (
+        id        INTEGER PRIMARY KEY CHECK (id = 1),
+        revision  INTEGER NOT NULL
+    );
+    INSERT INTO stored_channels_revision (id, revision) VALUES (1, 0);
     """,
 }
