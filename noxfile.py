@@ -27,7 +27,8 @@ TEST_DEPS += ["aiosmtpd", "trustme"]
 
 def install_packages(session: nox.Session) -> None:
     packages = [*PLUGINS, *EXAMPLES, *EXTRAS]
-    session.install("-e", "./core", *[arg for p in packages for arg in ("-e", p)])
+    # [secrets]: cryptography, for stored channels (tests/stored) and their types
+    session.install("-e", "./core[secrets]", *[arg for p in packages for arg in ("-e", p)])
 
 
 @nox.session(python="3.11")

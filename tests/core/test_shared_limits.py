@@ -9,7 +9,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from notify_core import Channel, ConfigError, Message, Notifier, Providers, Rate, parse_config
+from notify_core import (
+    Channel,
+    Clock,
+    ConfigError,
+    Message,
+    Notifier,
+    Providers,
+    Rate,
+    parse_config,
+)
 from notify_core._limits_gcra import GcraLimiter, gcra_delays, gcra_reserve, interval_us
 from notify_core._limits_redis import RedisLimiter
 from notify_core._limits_store import StoreLimiter
@@ -37,13 +46,16 @@ def test_the_one_statement_form_waits_as_gcra_does(stored, now, interval, burst,
     assert gcra_delays(tat, now, interval, burst, count) == delays
 
 
-class Wall:
-    """The in-process GCRA on the fake clock's wall time: what the SQLite store reads."""
+class Wall(Clock):
+    """The fake clock whose monotonic time is its wall time: what the SQLite store reads."""
 
     def __init__(self, clock: FakeClock) -> None:
         self.clock = clock
 
-    def __call__(self) -> float:
+    def time(self) -> float:
+        return self.clock.time()
+
+    def monotonic(self) -> float:
         return self.clock.time()
 
 

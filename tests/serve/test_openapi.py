@@ -31,7 +31,12 @@ EXAMPLES = 25
 
 
 def test_every_operation_keeps_to_the_document(serve: Any, recorder: RecordingServer) -> None:
-    served: Served = serve(webhook_config(recorder), "--no-worker", token=TOKEN)
+    from cryptography.fernet import Fernet  # stored channels' operations, with a key
+
+    key = Fernet.generate_key().decode()
+    served: Served = serve(
+        webhook_config(recorder), "--no-worker", token=TOKEN, env={"NOTIFY_SECRET_KEY": key}
+    )
     auth = {"Authorization": f"Bearer {TOKEN}"}
     with served.client() as client:
         doc = client.get("/openapi.json").json()

@@ -24,12 +24,22 @@ from ._errors import (
     TemplateError,
     UnknownProvider,
 )
+from ._manage import ChannelConflict, ChannelManager, ChannelNotFound, ChannelReadOnly
 from ._models import Action, Field, Message, Severity
 from ._notifier import Notifier
 from ._plugins import Providers
 from ._results import DeliveryResult, PlannedDelivery, Progress, SendResult
 from ._routing import adhoc_channel
-from ._store import AttemptRow, ChannelState, DeliveryRow, DeliveryStatus, Silence
+from ._secrets import SecretKeyError
+from ._store import (
+    AttemptRow,
+    ChannelAudit,
+    ChannelState,
+    DeliveryRow,
+    DeliveryStatus,
+    Silence,
+    StoredChannel,
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -48,6 +58,11 @@ __all__ = [
     "Action",
     "AttemptRow",
     "Channel",
+    "ChannelAudit",
+    "ChannelConflict",
+    "ChannelManager",
+    "ChannelNotFound",
+    "ChannelReadOnly",
     "ChannelState",
     "Clock",
     "Config",
@@ -66,11 +81,13 @@ __all__ = [
     "Providers",
     "Rate",
     "RetryPolicy",
+    "SecretKeyError",
     "SendResult",
     "Severity",
     "Silence",
     "StoreError",
     "StoreUnavailable",
+    "StoredChannel",
     "TemplateError",
     "UnknownProvider",
     "__version__",

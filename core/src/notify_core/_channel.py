@@ -87,6 +87,8 @@ class Channel:
     group: GroupPolicy | None = None
     digest: DigestPolicy | None = None
     adhoc: bool = False
+    #: kept in the store (``notify channels add``, the API), not in a configuration file
+    stored: bool = False
     #: why this configured channel cannot be used (an unset ``${VAR}``, a bad key): its
     #: deliveries are recorded as failed with it instead of stopping other channels
     problem: str | None = None

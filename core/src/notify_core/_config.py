@@ -41,11 +41,16 @@ CORE_CHANNEL_KEYS = frozenset(
         "settings", "enabled", "cooldown", "verify_tls", "description", "group", "digest",
     }
 )  # fmt: skip
-_NOTIFY_KEYS = frozenset({"db", "concurrency", "wait", "auto_disable_after", "lease", "limiter"})
+_NOTIFY_KEYS = frozenset(
+    {"db", "concurrency", "wait", "auto_disable_after", "lease", "limiter", "tenants_dir"}
+)
 #: ``[notify].limiter``: where rate-limit state lives (a ``redis://`` URL is the third).
 LIMITERS = ("store", "local")
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 LIMITER_ENV = "NOTIFY_LIMITER"
+#: The keys of a per-tenant file (``<tenants_dir>/<tenant>/notify.toml``).
+_TENANT_FILE_KEYS = frozenset({"tenant", "channels"})
+_TENANT_KEYS = frozenset({"enabled", "description"})
 _SERVE_KEYS = frozenset({"tokens", "host", "port"})
 _TEMPLATE_KEYS = frozenset(
     {"title", "body", "severity", "fields", "actions", "dedup_key", "thread_id", "tags"}
@@ -87,6 +92,8 @@ class Config:
     #: ``"store"`` (shared by every process using the store), ``"local"`` (this
     #: process only) or a Redis URL (shared through Redis)
     limiter: str = "store"
+    #: ``[notify].tenants_dir`` as written: per-tenant files (see :mod:`._tenants`)
+    tenants_dir: str | None = None
 
     def all_channels(self) -> list[Channel]:
         out = list(self.channels)
@@ -173,11 +180,16 @@ class _Reader:
         env: Mapping[str, str],
         providers: Any,
         problems: list[ConfigError] | None = None,
+        *,
+        interpolate: bool = True,
     ) -> None:
         self.source = source
         self.env = env
         self.providers = providers
         self.problems = problems
+        #: ``False`` for channels users store: their ``${VAR}`` is text, never this
+        #: process's environment (a tenant must not read ``${NOTIFY_SECRET_KEY}``)
+        self.interpolating = interpolate
 
     def collecting(self, make: Any, *args: Any) -> Any:
         """Build one item; when collecting, a broken item is recorded and skipped."""
@@ -205,6 +217,8 @@ class _Reader:
                 raise self.error(path, f"environment variable {name} is not set")
             return self.env[name]
 
+        if not self.interpolating:
+            return value
         return _ENV_REF.sub(replace, value) if "$" in value else value
 
     def deep(self, value: Any, path: str) -> Any:
@@ -307,6 +321,8 @@ class _Reader:
                 raise self.error("notify.lease", "must be at least 1s")
         if "limiter" in core:
             kwargs["limiter"] = self.limiter(core["limiter"], "notify.limiter")
+        if "tenants_dir" in core:
+            kwargs["tenants_dir"] = self.string(core["tenants_dir"], "notify.tenants_dir")
         channels = self.channels(data.get("channels", {}), "channels", tenant=None)
         tenants: dict[str, tuple[Channel, ...]] = {}
         for name, tenant in self.table(data.get("tenants", {}), "tenants").items():
@@ -326,6 +342,16 @@ class _Reader:
         return Config(
             source=self.source, channels=channels, tenants=tenants, templates=templates, **kwargs
         )
+
+    def tenant_file(self, data: Mapping[str, Any], tenant: str) -> tuple[bool, tuple[Channel, ...]]:
+        """A per-tenant file: whether it is enabled (``[tenant] enabled``), and its channels."""
+        self.unknown(data, _TENANT_FILE_KEYS, "")
+        head = self.table(data.get("tenant", {}), "tenant")
+        self.unknown(head, _TENANT_KEYS, "tenant")
+        enabled = self.boolean(head.get("enabled", True), "tenant.enabled")
+        if "description" in head:
+            self.string(head["description"], "tenant.description")
+        return enabled, self.channels(data.get("channels", {}), "channels", tenant=tenant)
 
     def serve(self, value: Any) -> ServeConfig:
         table = self.table(value, "serve")
@@ -490,6 +516,53 @@ class _Reader:
         except NotifyError as exc:
             raise self.error(path, str(exc)) from None
         return template
+
+
+def read_channel(
+    table: Mapping[str, Any],
+    name: str,
+    tenant: str | None,
+    providers: Any,
+    *,
+    source: str | None = None,
+) -> Channel:
+    """A channel from a table shaped like ``[channels.NAME]``, validated as the file's are.
+
+    This is how stored channels are built (added, edited, or read back from the store):
+    the same code path as a configured channel, so the same keys, types and messages;
+    errors name ``tenants.T.channels.NAME.KEY``. Strings are taken literally: ``${VAR}``
+    is not looked up in this process's environment.
+    """
+    reader = _Reader(source or "", {}, providers, interpolate=False)
+    path = f"tenants.{tenant}.channels.{name}" if tenant else f"channels.{name}"
+    return reader.channel(name, table, path, tenant)
+
+
+def read_tenant_file(
+    path: str | os.PathLike[str],
+    providers: Any,
+    tenant: str,
+    env: Mapping[str, str] | None = None,
+) -> tuple[bool, tuple[Channel, ...]]:
+    """``<tenants_dir>/<tenant>/notify.toml``: ``(enabled, channels)``; ConfigError when unreadable.
+
+    Written by whoever deploys notify, like notify.toml, so ``${VAR}`` is interpolated.
+    A broken channel is kept with its problem, as in the root file.
+    """
+    source = str(path)
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read tenant configuration: {exc}", source=source) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML: {exc}", source=source) from None
+    reader = _Reader(source, os.environ if env is None else env, providers)
+    return reader.tenant_file(data, tenant)
+
+
+def valid_name(name: str) -> bool:
+    """Whether ``name`` may name a channel or a tenant: letters, digits, ``-``, ``_``, ``.``."""
+    return bool(_CHANNEL_NAME.match(name)) and name not in (".", "..")
 
 
 def _show(value: Any) -> str:

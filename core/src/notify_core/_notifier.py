@@ -41,14 +41,18 @@ from ._health import Health
 from ._http import REROUTE_ENV, parse_reroute
 from ._limits import Limiter
 from ._limits_store import limiter_for
+from ._manage import ChannelManager
 from ._models import Message, Severity
 from ._outbox import Outbox, payload_record
 from ._plugins import Providers
 from ._results import DeliveryResult, PlannedDelivery, Progress, SendResult
 from ._routing import Router, for_tenant
+from ._secrets import SecretBox
 from ._store import Store, is_postgres, open_store
+from ._stored import StoredChannels
 from ._targets import Targets
 from ._template import default_message
+from ._tenants import TenantFiles
 from ._worker import Worker, admit
 from ._writer import BatchWriter
 
@@ -101,9 +105,15 @@ class Notifier:
         self.providers = providers or Providers.discover(self.env)
         base = config or Config()
         self.config = attrs.evolve(base, channels=(*base.channels, *channels))
-        self.router = Router(self.config)
         self.targets = Targets(self.providers, self.config.source)
         self.db_path = str(db or self.env.get(DB_ENV) or self._config_db() or DEFAULT_DB)
+        #: the keys to stored channels' secrets (NOTIFY_SECRET_KEY…), read when first needed
+        self.secrets = SecretBox(self.env)
+        self._stored = StoredChannels(self._existing_store, self.providers, self.secrets)
+        tenants_dir = self._config_relative(self.config.tenants_dir)
+        files = TenantFiles(tenants_dir, self.providers, self.env) if tenants_dir else None
+        self.router = Router(self.config, stored=self._stored, tenant_files=files)
+        self._manager: ChannelManager | None = None
         self.wait = self.config.wait if wait is None else wait
         self.concurrency = concurrency or self.config.concurrency
         # checked now, like the reroute below: a bad value must fail before anything is stored
@@ -181,9 +191,30 @@ class Notifier:
     def _config_db(self) -> str | None:
         """``[notify].db``, relative to the configuration file's folder, not the shell's."""
         db = self.config.db
-        if db and db != ":memory:" and "://" not in db and os.path.exists(self.config.source):
-            return os.path.join(os.path.dirname(os.path.abspath(self.config.source)), db)
+        if db and db != ":memory:" and "://" not in db:
+            return self._config_relative(db)
         return db
+
+    def _config_relative(self, path: str | None) -> str | None:
+        """A path from the configuration, relative to the file's folder, not the shell's."""
+        if path and os.path.exists(self.config.source):
+            return os.path.join(os.path.dirname(os.path.abspath(self.config.source)), path)
+        return path
+
+    def _existing_store(self) -> Store | None:
+        """The store, if there is one: routing never creates a database to look for channels."""
+        if self._store is not None or "://" in self.db_path:
+            return self.store
+        if self.db_path != ":memory:" and os.path.isfile(self.db_path):
+            return self.store
+        return None
+
+    @property
+    def stored_channels(self) -> ChannelManager:
+        """Add, edit, remove and audit the channels kept in the store (see :mod:`._manage`)."""
+        if self._manager is None:
+            self._manager = ChannelManager(self)
+        return self._manager
 
     @property
     def lease(self) -> float:
@@ -297,6 +328,10 @@ class Notifier:
 
     def channel(self, name: str, tenant: str | None = None) -> Channel:
         return self.router.channel(name, tenant)
+
+    def all_channels(self) -> list[Channel]:
+        """Every channel of every scope: configured, per-tenant files, and stored."""
+        return self.router.all_channels()
 
     def route(
         self, message: Message, to: Sequence[str | Channel] | None = None, tenant: str | None = None

@@ -46,8 +46,9 @@ class Targets:
                 if channel.adhoc:
                     raise
                 where = f"tenants.{channel.tenant}.channels" if channel.tenant else "channels"
+                source = "stored channel" if channel.stored else self.source
                 raise ConfigError(
-                    str(exc), source=self.source, path=f"{where}.{channel.name}.{exc.key}"
+                    str(exc), source=source, path=f"{where}.{channel.name}.{exc.key}"
                 ) from None
             masker = self.providers.masker(channel, target)
             display = self.providers.display(channel, target, masker)

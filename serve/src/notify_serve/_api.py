@@ -15,7 +15,11 @@ from ._schemas import (
     AcceptedOut,
     AlertmanagerIn,
     AlertmanagerOut,
+    AuditPage,
+    ChannelDetail,
+    ChannelIn,
     ChannelOut,
+    ChannelPatch,
     ChannelsOut,
     DeliveryDetail,
     DeliveryPage,
@@ -204,10 +208,141 @@ async def retry_delivery(delivery_id: str, request: Request) -> Response:
     return _json(RetryOut(deliveries=await _service(request).retry(delivery_id)))
 
 
-@router.get("/channels", response_model=ChannelsOut, responses=_errors(), tags=["channels"])
-async def list_channels(request: Request) -> Response:
-    """Configured channels: masked target, routing, switch and health."""
-    return _json(ChannelsOut(channels=_service(request).channels()))
+ActorH = Annotated[
+    str | None,
+    Header(
+        alias="X-Notify-Actor",
+        max_length=200,
+        description="Who makes this change, for the audit (a user of your product).",
+    ),
+]
+LimitQ = Annotated[int, Query(ge=1, le=1000)]
+
+
+def actor_of(request: Request, on_behalf: str | None, via: str = "api") -> str:
+    """``api (token 1a2b3c4d) for alice``: which token made a change, and for whom.
+
+    The token is named by a short hash of it, never by itself.
+    """
+    who = via
+    bearer = request.headers.get("authorization", "")
+    scheme, _, token = bearer.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        who += f" (token {hashlib.sha256(token.strip().encode()).hexdigest()[:8]})"
+    if on_behalf and on_behalf.strip():
+        who += f" for {''.join(c for c in on_behalf.strip() if c.isprintable())}"
+    return who
+
+
+@router.get("/channels", response_model=ChannelsOut, responses=_errors(422), tags=["channels"])
+async def list_channels(request: Request, tenant: TenantQ = None) -> Response:
+    """Channels, configured (read-only) and stored: masked target, routing, switch, health."""
+    return _json(ChannelsOut(channels=_service(request).channels(tenant)))
+
+
+@router.post(
+    "/channels",
+    status_code=201,
+    response_model=ChannelDetail,
+    responses=_errors(*JSON_ERRORS, 409, 503),
+    tags=["channels"],
+)
+async def create_channel(body: ChannelIn, request: Request, actor: ActorH = None) -> Response:
+    """Store a new channel for a tenant (or at the root), validated as notify.toml's are.
+
+    Its url, options and settings are stored encrypted (NOTIFY_SECRET_KEY) and only ever
+    returned masked. 409 when the name is taken in that scope (configured channels are
+    read-only); 503 when the server has no usable NOTIFY_SECRET_KEY.
+    """
+    return _json(_service(request).add_channel(body, actor_of(request, actor)), 201)
+
+
+@router.get(
+    "/tenants/{tenant}/channels",
+    response_model=ChannelsOut,
+    responses=_errors(422),
+    tags=["channels"],
+)
+async def list_tenant_channels(tenant: str, request: Request) -> Response:
+    """A tenant's own channels (configured and stored); ``GET /v1/channels?tenant=``."""
+    return _json(ChannelsOut(channels=_service(request).channels(tenant)))
+
+
+@router.post(
+    "/tenants/{tenant}/channels",
+    status_code=201,
+    response_model=ChannelDetail,
+    responses=_errors(*JSON_ERRORS, 409, 503),
+    tags=["channels"],
+)
+async def create_tenant_channel(
+    tenant: str, body: ChannelIn, request: Request, actor: ActorH = None
+) -> Response:
+    """``POST /v1/channels`` with the tenant in the path (a body's tenant must agree)."""
+    if body.tenant not in (None, tenant):
+        raise ApiError(422, "tenant: the body names another tenant than the path")
+    body = body.model_copy(update={"tenant": tenant})
+    return _json(_service(request).add_channel(body, actor_of(request, actor)), 201)
+
+
+@router.get(
+    "/channels/{name}",
+    response_model=ChannelDetail,
+    responses=_errors(404, 422, 503),
+    tags=["channels"],
+)
+async def get_channel(name: str, request: Request, tenant: TenantQ = None) -> Response:
+    """One channel; a stored one with its settings (masked) and who created and changed it."""
+    return _json(_service(request).channel_detail(name, tenant))
+
+
+@router.patch(
+    "/channels/{name}",
+    response_model=ChannelDetail,
+    responses=_errors(*JSON_ERRORS, 404, 409, 503),
+    tags=["channels"],
+)
+async def edit_channel(
+    name: str, body: ChannelPatch, request: Request, tenant: TenantQ = None, actor: ActorH = None
+) -> Response:
+    """Change a stored channel (JSON merge patch: ``null`` removes a key); validated again.
+
+    Configured channels are read-only: 409.
+    """
+    return _json(_service(request).edit_channel(name, tenant, body, actor_of(request, actor)))
+
+
+@router.delete(
+    "/channels/{name}",
+    status_code=204,
+    responses=_errors(404, 409, 422),
+    tags=["channels"],
+)
+async def delete_channel(
+    name: str, request: Request, tenant: TenantQ = None, actor: ActorH = None
+) -> Response:
+    """Remove a stored channel and its secrets; configured channels are read-only: 409."""
+    _service(request).remove_channel(name, tenant, actor_of(request, actor))
+    return Response(status_code=204)
+
+
+@router.get(
+    "/channels/{name}/history",
+    response_model=AuditPage,
+    responses=_errors(422),
+    tags=["channels"],
+)
+async def channel_history(
+    name: str, request: Request, tenant: TenantQ = None, limit: LimitQ = 100
+) -> Response:
+    """Who created, changed, tested or removed this stored channel, and when; newest first."""
+    return _json(AuditPage(entries=_service(request).history(name, tenant, limit)))
+
+
+@router.get("/audit/channels", response_model=AuditPage, responses=_errors(422), tags=["channels"])
+async def audit(request: Request, tenant: TenantQ = None, limit: LimitQ = 100) -> Response:
+    """Every change to stored channels (of one tenant, with ``?tenant=``); newest first."""
+    return _json(AuditPage(entries=_service(request).history(None, tenant, limit)))
 
 
 @router.post(
@@ -216,9 +351,14 @@ async def list_channels(request: Request) -> Response:
     responses=_errors(404, 422),
     tags=["channels"],
 )
-async def send_test(name: str, request: Request, tenant: TenantQ = None) -> Response:
-    """Send a labelled test notification to one channel and wait (bounded) for the answer."""
-    return _json(await _service(request).test(name, tenant))
+async def send_test(
+    name: str, request: Request, tenant: TenantQ = None, actor: ActorH = None
+) -> Response:
+    """Send a labelled test notification to one channel and wait (bounded) for the answer.
+
+    A test of a stored channel is recorded in its history.
+    """
+    return _json(await _service(request).test(name, tenant, actor_of(request, actor)))
 
 
 @router.post(

@@ -17,9 +17,12 @@ from urllib.parse import parse_qs, quote, urlencode
 import jinja2
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
 
-from notify_core import DeliveryRow
+from notify_core import DeliveryRow, NotifyError
+from notify_core._cli._adhoc import adhoc_settings
 
+from ._schemas import ChannelIn
 from ._security import SESSION_COOKIE, Auth, Scope, cookie
 from ._service import ApiError, Service, at, delivery_out
 
@@ -27,6 +30,17 @@ STATUSES = ("pending", "sending", "delivered", "failed", "skipped")
 #: The log's "since" choices: label → seconds.
 SINCE = {"15m": 900, "1h": 3600, "6h": 6 * 3600, "24h": 86400, "7d": 7 * 86400}
 PAGE = 50
+#: The add-channel form's fields as an empty form shows them.
+EMPTY_FORM: dict[str, Any] = {
+    "tenant": "",
+    "name": "",
+    "provider": "webhook",
+    "min_severity": "info",
+    "events": [],
+    "events_glob": "",
+    "description": "",
+    "settings": "",
+}
 
 
 def ago(when: datetime | float | None, now: float | None = None) -> str:
@@ -80,6 +94,7 @@ class Pages:
         r.add_api_route("/ui/deliveries/{delivery_id}", self.delivery, methods=["GET"])
         r.add_api_route("/ui/deliveries/{delivery_id}/retry", self.retry, methods=["POST"])
         r.add_api_route("/ui/channels", self.channels, methods=["GET"])
+        r.add_api_route("/ui/channels", self.add_channel, methods=["POST"])
         r.add_api_route("/ui/channels/{name}/{action}", self.channel_action, methods=["POST"])
         r.add_api_route("/ui/login", self.login_form, methods=["GET"])
         r.add_api_route("/ui/login", self.login, methods=["POST"])
@@ -112,11 +127,16 @@ class Pages:
 
     async def _form(self, request: Request) -> dict[str, str]:
         """The posted form, after its CSRF token was checked."""
+        return {k: v[-1] for k, v in (await self._fields(request)).items()}
+
+    async def _fields(self, request: Request) -> dict[str, list[str]]:
+        """The posted form with every value of repeated fields (checkboxes), CSRF checked."""
         raw = (await request.body()).decode("utf-8", errors="replace")
-        form = {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
-        if not self.auth.csrf_ok(self._session(request.scope), form.get("csrf")):
+        fields = parse_qs(raw, keep_blank_values=True)
+        token = fields.get("csrf", [None])[-1]
+        if not self.auth.csrf_ok(self._session(request.scope), token):
             raise ApiError(403, "csrf: the form is stale or from another site; reload the page")
-        return form
+        return fields
 
     # -- pages -----------------------------------------------------------------------
 
@@ -161,7 +181,7 @@ class Pages:
         if highlight:
             row = self.service.notifier.store.get(highlight)
             tested = _row_view(row) if row is not None else None
-        channel_names = sorted({c.name for c in self.service.notifier.config.all_channels()})
+        channel_names = sorted({c.name for c in self.service.notifier.all_channels()})
         return self.render(
             "log.html",
             request.scope,
@@ -187,20 +207,106 @@ class Pages:
         await self.service.retry(delivery_id)
         return RedirectResponse(f"/ui/deliveries/{quote(delivery_id, safe='')}", status_code=303)
 
+    def _channels_page(
+        self,
+        request: Request,
+        *,
+        status: int = 200,
+        error: str | None = None,
+        form: dict[str, Any] | None = None,
+        notice: str | None = None,
+    ) -> Response:
+        notifier = self.service.notifier
+        return self.render(
+            "channels.html",
+            request.scope,
+            status=status,
+            channels=self.service.channels(),
+            providers=[p.spec for p in notifier.providers.installed.values()],
+            event_names=sorted(notifier.config.templates),
+            audit=self.service.history(None, None, 20),
+            error=error,
+            form={**EMPTY_FORM, **{k: v for k, v in (form or {}).items() if v is not None}},
+            notice=notice,
+        )
+
     async def channels(self, request: Request) -> Response:
-        return self.render("channels.html", request.scope, channels=self.service.channels())
+        q = request.query_params
+        notice = None
+        if q.get("added"):
+            notice = f"Added channel {q['added']}."
+        elif q.get("removed"):
+            notice = f"Deleted channel {q['removed']}."
+        return self._channels_page(request, notice=notice)
+
+    async def add_channel(self, request: Request) -> Response:
+        """The form's channel, validated like any other; on error the form comes back."""
+        fields = await self._fields(request)
+        form = {k: v[-1].strip() for k, v in fields.items() if v}
+        events = [e for e in fields.get("event", []) if e.strip()]
+        events += [e.strip() for e in form.get("events_glob", "").split(",") if e.strip()]
+        shown = {  # what the form shows again after an error: never the URL, keys or settings
+            "tenant": form.get("tenant"),
+            "name": form.get("name"),
+            "provider": form.get("provider"),
+            "min_severity": form.get("min_severity"),
+            "events": fields.get("event", []),
+            "events_glob": form.get("events_glob"),
+            "description": form.get("description"),
+        }
+        try:
+            body = ChannelIn(
+                name=form.get("name", ""),
+                tenant=form.get("tenant") or None,
+                provider=form.get("provider", ""),
+                url=form.get("url") or None,
+                events=events or None,
+                min_severity=form.get("min_severity") or None,  # type: ignore[arg-type]
+                settings=_pairs(form.get("settings", ""), "settings") or None,
+                options={k: str(v) for k, v in _pairs(form.get("options", ""), "options").items()}
+                or None,
+                description=form.get("description") or None,
+            )
+            saved = self.service.add_channel(body, "dashboard")
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ())) or "form"
+            return self._channels_page(
+                request, status=422, error=f"{where}: {first.get('msg')}", form=shown
+            )
+        except (ApiError, NotifyError) as exc:
+            message = exc.message if isinstance(exc, ApiError) else str(exc)
+            status = exc.status if isinstance(exc, ApiError) else 422
+            return self._channels_page(request, status=status, error=message, form=shown)
+        return RedirectResponse("/ui/channels?" + urlencode({"added": saved.key}), status_code=303)
 
     async def channel_action(self, name: str, action: str, request: Request) -> Response:
         form = await self._form(request)
         tenant = form.get("tenant") or None
         if action == "test":
-            tested = await self.service.test(name, tenant)
+            tested = await self.service.test(name, tenant, "dashboard")
             where = {"channel": name, "highlight": tested.delivery.id}
             if tenant:
                 where["tenant"] = tenant
             return RedirectResponse("/ui?" + urlencode(where), status_code=303)
+        if action == "delete":
+            channel = self.service.find_channel(name, tenant)
+            if form.get("confirmed") != "yes":  # a page that asks first, scripts or not
+                return self.render(
+                    "confirm.html",
+                    request.scope,
+                    channel_name=channel.name,
+                    tenant=channel.tenant,
+                    key=channel.key,
+                    provider=channel.provider,
+                    target=self.service.channel_out(channel).target,
+                )
+            self.service.remove_channel(name, tenant, "dashboard")
+            return RedirectResponse(
+                "/ui/channels?" + urlencode({"removed": channel.key}), status_code=303
+            )
         if action not in ("enable", "disable"):
-            raise ApiError(404, f"no action {action!r}: test, enable or disable")
+            raise ApiError(404, f"no action {action!r}: test, enable, disable or delete")
         reason = form.get("reason") or (
             "disabled from the dashboard" if action == "disable" else None
         )
@@ -242,6 +348,15 @@ class Pages:
         answer = RedirectResponse("/ui/login", status_code=303)
         answer.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
         return answer
+
+
+def _pairs(text: str, field: str) -> dict[str, Any]:
+    """``KEY=VALUE`` lines as ``notify channels add --setting`` reads them."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    try:
+        return adhoc_settings(lines)
+    except NotifyError as exc:
+        raise ApiError(422, f"{field}: {str(exc).replace('--setting', 'line')}") from None
 
 
 def _safe_next(target: str) -> str:

@@ -132,7 +132,7 @@ class _StoreCollector(Collector):
             "Permanent failures in a row (auto-disable acts on it).",
             labels=["channel", "provider"],
         )
-        for channel in self.notifier.config.all_channels():
+        for channel in self.notifier.all_channels():
             labels = [channel.key, channel.provider]
             on = self.notifier.acceptance.off_reason(channel) is None
             enabled.add_metric(labels, 1.0 if on else 0.0)

@@ -81,6 +81,66 @@ class SilenceIn(Strict):
     reason: str | None = Field(default=None, max_length=500)
 
 
+class RateIn(Strict):
+    per_second: float = Field(gt=0, le=100000)
+    burst: int = Field(default=1, ge=1, le=100000)
+
+
+class RetryIn(Strict):
+    attempts: int | None = Field(default=None, ge=1, le=100)
+    backoff: float | None = Field(default=None, ge=0, le=3600)
+    max_delay: float | None = Field(default=None, ge=0, le=86400)
+
+
+EventGlob = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class ChannelFields(Strict):
+    """What a stored channel holds: the keys of a ``[channels.NAME]`` table."""
+
+    url: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=4000,
+        description="The destination; stored encrypted, returned masked.",
+        examples=["https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX"],
+    )
+    options: dict[str, str] | None = Field(
+        default=None, description="Provider keys (PagerDuty's routing_key); stored encrypted."
+    )
+    settings: dict[str, Any] | None = Field(
+        default=None, description="The provider's settings table; stored encrypted."
+    )
+    events: list[EventGlob] | None = Field(
+        default=None, max_length=100, examples=[["training.*", "deploy.failed"]]
+    )
+    min_severity: SeverityName | None = None
+    rate: RateIn | None = None
+    retry: RetryIn | None = None
+    timeout: float | None = Field(default=None, gt=0, le=300)
+    enabled: bool | None = None
+    cooldown: float | None = Field(default=None, ge=0, le=366 * 86400, description="Seconds.")
+    verify_tls: bool | None = None
+    description: str | None = Field(default=None, max_length=500)
+    allow_unknown_events: bool = Field(
+        default=False, description="Accept event names that no configured template has."
+    )
+
+
+class ChannelIn(ChannelFields):
+    """A new stored channel; validated as notify.toml's channels are, then stored."""
+
+    name: ChannelName = Field(examples=["alerts"])
+    tenant: str | None = Field(default=None, min_length=1, max_length=200, examples=["acme"])
+    provider: str = Field(min_length=1, max_length=100, examples=["slack"])
+
+
+class ChannelPatch(ChannelFields):
+    """Changes to a stored channel (JSON merge patch: ``null`` removes a key)."""
+
+    provider: str | None = Field(default=None, min_length=1, max_length=100)
+
+
 class AlertIn(BaseModel):
     status: Literal["firing", "resolved"]
     labels: dict[str, str] = Field(default_factory=dict)
@@ -201,10 +261,43 @@ class ChannelOut(BaseModel):
     last_success: datetime | None
     last_failure: datetime | None
     last_error: str | None
+    stored: bool = Field(default=False, description="Kept in the store; else configured.")
+    read_only: bool = Field(default=True, description="Configured channels cannot be edited here.")
+    description: str | None = None
+    problem: str | None = Field(default=None, description="Why it cannot be used now.")
+
+
+class ChannelDetail(ChannelOut):
+    """One channel; a stored one with its settings (masked) and who changed it."""
+
+    settings: dict[str, Any] | None = Field(default=None, description="Secrets masked.")
+    options: dict[str, Any] | None = Field(default=None, description="Secrets masked.")
+    rate: dict[str, Any] | None = None
+    retry: dict[str, Any] | None = None
+    timeout: float | None = None
+    cooldown: float | str | None = None
+    created: datetime | None = None
+    updated: datetime | None = None
+    created_by: str | None = None
+    updated_by: str | None = None
 
 
 class ChannelsOut(BaseModel):
     channels: list[ChannelOut]
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: datetime
+    tenant: str | None
+    channel: str
+    action: Literal["created", "edited", "tested", "removed", "rekeyed"]
+    actor: str | None
+    detail: str | None = Field(description="What changed (key names, never values), masked.")
+
+
+class AuditPage(BaseModel):
+    entries: list[AuditOut]
 
 
 class TestOut(BaseModel):

@@ -12,20 +12,26 @@ import binascii
 import json
 import secrets
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
 from notify_core import (
     Action,
     Channel,
+    ChannelAudit,
+    ChannelConflict,
+    ChannelNotFound,
+    ChannelReadOnly,
     DeliveryResult,
     DeliveryRow,
     Field,
     Message,
     Notifier,
     NotifyError,
+    SecretKeyError,
     SendResult,
     Silence,
 )
@@ -38,7 +44,12 @@ from ._schemas import (
     AlertmanagerIn,
     AlertmanagerOut,
     AttemptOut,
+    AuditOut,
+    ChannelDetail,
+    ChannelFields,
+    ChannelIn,
     ChannelOut,
+    ChannelPatch,
     DeliveryDetail,
     DeliveryOut,
     DeliveryPage,
@@ -50,6 +61,8 @@ from ._schemas import (
     StatusName,
     TestOut,
 )
+
+T = TypeVar("T")
 
 
 class ApiError(Exception):
@@ -122,6 +135,35 @@ def delivery_out(row: DeliveryRow) -> DeliveryOut:
         dedup_key=row.dedup_key,
         meta=json.loads(row.meta) if row.meta else None,
     )
+
+
+def audit_out(entry: ChannelAudit) -> AuditOut:
+    return AuditOut(
+        id=entry.id,
+        at=at(entry.at),  # type: ignore[arg-type]
+        tenant=entry.tenant,
+        channel=entry.channel,
+        action=entry.action,
+        actor=entry.actor,
+        detail=entry.detail,
+    )
+
+
+def channel_table(body: ChannelFields, *, patch: bool) -> dict[str, Any]:
+    """A request body as the channel table ``[channels.NAME]`` would hold.
+
+    A patch keeps only what was sent (``null`` included: it removes the key); a new
+    channel leaves out what was not given, so the provider's defaults apply.
+    """
+    data = body.model_dump(exclude_unset=True) if patch else body.model_dump(exclude_none=True)
+    for key in ("name", "tenant", "description", "allow_unknown_events"):
+        data.pop(key, None)
+    if not patch:
+        data.pop("provider", None)
+    options = data.pop("options", None)
+    if options:
+        data.update(options)
+    return data
 
 
 class Service:
@@ -269,7 +311,7 @@ class Service:
     # -- channels --------------------------------------------------------------------
 
     def find_channel(self, name: str, tenant: str | None) -> Channel:
-        for channel in self.notifier.config.all_channels():
+        for channel in self.notifier.all_channels():
             if channel.name == name and channel.tenant == tenant:
                 return channel
         if tenant is None:
@@ -277,6 +319,9 @@ class Service:
         raise ApiError(404, f"no channel {name!r} of tenant {tenant!r}")
 
     def channel_out(self, channel: Channel) -> ChannelOut:
+        return ChannelOut(**self._channel_fields(channel))
+
+    def _channel_fields(self, channel: Channel) -> dict[str, Any]:
         try:
             target = self.notifier.describe(channel)
         except NotifyError as exc:
@@ -294,7 +339,11 @@ class Service:
             health = "ok"
         else:
             health = "unknown"
-        return ChannelOut(
+        description = None
+        if channel.stored:
+            record = self.notifier.store.stored_channel(channel.name, channel.tenant)
+            description = record.description if record is not None else None
+        return dict(
             name=channel.name,
             tenant=channel.tenant,
             key=channel.key,
@@ -309,10 +358,106 @@ class Service:
             last_success=at(state.last_success),
             last_failure=at(state.last_failure),
             last_error=state.last_error,
+            stored=channel.stored,
+            read_only=not channel.stored,
+            description=description,
+            problem=channel.problem,
         )
 
-    def channels(self) -> list[ChannelOut]:
-        return [self.channel_out(c) for c in self.notifier.config.all_channels()]
+    def channels(self, tenant: str | None = None) -> list[ChannelOut]:
+        return [
+            self.channel_out(c)
+            for c in self.notifier.all_channels()
+            if tenant is None or c.tenant == tenant
+        ]
+
+    # -- stored channels -------------------------------------------------------------
+
+    def _managed(self, call: Callable[[], T]) -> T:
+        """A stored-channel operation, its refusals as answers that name the problem."""
+        try:
+            return call()
+        except ChannelNotFound as exc:
+            raise ApiError(404, str(exc)) from None
+        except (ChannelReadOnly, ChannelConflict) as exc:
+            raise ApiError(409, str(exc)) from None
+        except SecretKeyError as exc:  # the server's configuration, not the request
+            raise ApiError(503, f"stored channels unavailable: {exc}") from None
+        except NotifyError as exc:
+            raise ApiError(422, str(exc)) from None
+
+    def channel_detail(self, name: str, tenant: str | None) -> ChannelDetail:
+        channel = self.find_channel(name, tenant)
+        fields = self._channel_fields(channel)
+        if not channel.stored:
+            return ChannelDetail(**fields)
+        manager = self.notifier.stored_channels
+        view = self._managed(lambda: manager.view(manager.record(name, tenant)))
+        fields.update(
+            target=view["target"]
+            if not fields["target"].startswith("INVALID")
+            else fields["target"],
+            settings=view["settings"],
+            options=view["options"],
+            rate=view["rate"],
+            retry=view["retry"],
+            timeout=view["timeout"],
+            cooldown=view["cooldown"],
+            created=at(view["created"]),
+            updated=at(view["updated"]),
+            created_by=view["created_by"],
+            updated_by=view["updated_by"],
+        )
+        return ChannelDetail(**fields)
+
+    def add_channel(self, body: ChannelIn, actor: str) -> ChannelDetail:
+        table = {"provider": body.provider, **channel_table(body, patch=False)}
+        manager = self.notifier.stored_channels
+        saved = self._managed(
+            lambda: manager.add(
+                body.name,
+                table,
+                tenant=body.tenant,
+                actor=actor,
+                description=body.description,
+                allow_unknown_events=body.allow_unknown_events,
+            )
+        )
+        return self.channel_detail(saved.record.name, saved.record.tenant)
+
+    def edit_channel(
+        self, name: str, tenant: str | None, body: ChannelPatch, actor: str
+    ) -> ChannelDetail:
+        channel = self.find_channel(name, tenant)
+        if not channel.stored:
+            raise ApiError(409, f"channel {channel.key!r} is configured, read-only here")
+        patch = channel_table(body, patch=True)
+        if "description" in body.model_fields_set:
+            patch["description"] = body.description
+        if not patch:
+            raise ApiError(422, "body: nothing to change")
+        manager = self.notifier.stored_channels
+        self._managed(
+            lambda: manager.edit(
+                name,
+                patch,
+                tenant=tenant,
+                actor=actor,
+                allow_unknown_events=body.allow_unknown_events,
+            )
+        )
+        return self.channel_detail(name, tenant)
+
+    def remove_channel(self, name: str, tenant: str | None, actor: str) -> None:
+        channel = self.find_channel(name, tenant)
+        if not channel.stored:
+            raise ApiError(409, f"channel {channel.key!r} is configured, read-only here")
+        manager = self.notifier.stored_channels
+        self._managed(lambda: manager.remove(name, tenant=tenant, actor=actor))
+
+    def history(self, name: str | None, tenant: str | None, limit: int = 100) -> list[AuditOut]:
+        entries = self.notifier.stored_channels.history(name, tenant, limit=limit)
+        return [audit_out(e) for e in entries]
 
     def switch(
         self, name: str, tenant: str | None, enabled: bool, reason: str | None
@@ -321,7 +466,7 @@ class Service:
         self.notifier.store.set_enabled(channel.key, enabled, reason)
         return self.channel_out(channel)
 
-    async def test(self, name: str, tenant: str | None) -> TestOut:
+    async def test(self, name: str, tenant: str | None, actor: str | None = None) -> TestOut:
         """What ``notify test`` does: a labelled message to one channel, its answer shown."""
         channel = self.find_channel(name, tenant)
         message = Message(
@@ -334,6 +479,7 @@ class Service:
         result = await self.notifier.asend(message, [channel], tenant=tenant, wait=self.test_wait)
         self.metrics.results(result.deliveries)
         [delivery] = result.deliveries
+        self.notifier.stored_channels.note_test(channel, delivery, actor)
         spec = self.notifier.providers.spec(channel.provider)
         if delivery.status == "delivered" and "resolve" in spec.capabilities:
             # an incident tool opened an incident for the test: close it again

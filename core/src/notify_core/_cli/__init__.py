@@ -24,6 +24,7 @@ from . import (  # noqa: F401  (they register their commands)
     _send,
     _serve,
     _silences,
+    _stored,
     _worker,
 )
 from ._common import app, state

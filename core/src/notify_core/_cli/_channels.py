@@ -12,11 +12,13 @@ from .._channel import Channel
 from .._config import NO_CONFIG, find_config, load_config
 from .._errors import ConfigError, NotifyError, StoreError
 from .._health import state_label
+from .._manage import default_actor
 from .._models import Message
 from .._notifier import Notifier
 from .._plugins import Providers
 from .._store import ChannelState
 from ._common import (
+    ActorOpt,
     ConfigOpt,
     DbOpt,
     JsonOpt,
@@ -44,30 +46,59 @@ def _channel_state(notifier: Notifier, key: str, enabled_in_config: bool) -> dic
     }
 
 
-@app.command()
-def channels(config: ConfigOpt = None, db: DbOpt = None, json_out: JsonOpt = False) -> None:
-    """List configured channels with their target (masked), routing, rate and health.
+#: ``notify channels``: the list by itself, and the stored channels' commands (``add``…).
+channels_app = typer.Typer(
+    name="channels",
+    help="List every channel, configured and stored (SOURCE), with its masked target, "
+    "routing, rate and health; add, edit, remove and test stored ones.\n\n"
+    "Example: notify channels --json",
+    invoke_without_command=True,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(channels_app)
+
+
+@channels_app.callback()
+def channels(
+    ctx: typer.Context,
+    tenant: Annotated[
+        str | None, typer.Option("--tenant", help="Only this tenant's channels.")
+    ] = None,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List channels (configured and stored) with their target (masked), routing, rate and health.
+
+    Stored channels (added with `notify channels add`, the API or the dashboard) say
+    "stored" in the SOURCE column; the others come from configuration files.
 
     Example: notify channels --json
     """
-    with load_notifier(config, db, read_only=True) as notifier:
+    if ctx.invoked_subcommand is not None:
+        return
+    with load_notifier(config, db, read_only=True, required=False) as notifier:
         rows = []
-        for channel in notifier.config.all_channels():
-            spec = notifier.providers.spec(channel.provider)
+        for channel in notifier.all_channels():
+            if tenant is not None and channel.tenant != tenant:
+                continue
+            spec = notifier.providers.installed.get(channel.provider)
             try:
                 target = notifier.describe(channel)
             except NotifyError as exc:
                 target = f"INVALID: {exc}"
-            rate = channel.rate or spec.default_rate
+            rate = channel.rate or (spec.spec.default_rate if spec else None)
             rows.append(
                 {
                     "channel": channel.name,
                     "tenant": channel.tenant,
                     "provider": channel.provider,
+                    "source": "stored" if channel.stored else "config",
                     "target": target,
                     "events": list(channel.events),
                     "min_severity": channel.min_severity.value,
-                    "rate": {"per_second": rate.per_second, "burst": rate.burst},
+                    "rate": {"per_second": rate.per_second, "burst": rate.burst} if rate else None,
                     **_channel_state(notifier, channel.key, channel.enabled),
                 }
             )
@@ -76,7 +107,8 @@ def channels(config: ConfigOpt = None, db: DbOpt = None, json_out: JsonOpt = Fal
         return
     for row in rows:
         row["events"] = ",".join(row["events"])
-        row["rate"] = f"{row['rate']['per_second']:g}/s burst {row['rate']['burst']}"
+        rate = row["rate"]
+        row["rate"] = f"{rate['per_second']:g}/s burst {rate['burst']}" if rate else "-"
         row["tenant"] = row["tenant"] or "-"
         row["last_success"] = row["last_success"] or "-"
     table(
@@ -85,6 +117,7 @@ def channels(config: ConfigOpt = None, db: DbOpt = None, json_out: JsonOpt = Fal
             "channel",
             "tenant",
             "provider",
+            "source",
             "target",
             "events",
             "min_severity",
@@ -120,7 +153,15 @@ def check(config: ConfigOpt = None, json_out: JsonOpt = False) -> int:
     notifier = Notifier(config=loaded, providers=providers, db=":memory:")
     checked = 0
     warnings: list[dict[str, str]] = []
-    for channel in loaded.all_channels():
+    files = notifier.router.tenant_files
+    tenant_channels = []
+    for tenant in files.tenants() if files is not None else ():
+        assert files is not None
+        for channel in files.channels(tenant):  # per-tenant files: their problems too
+            if channel.problem:
+                problems.append(ConfigError(channel.problem))
+            tenant_channels.append(channel)
+    for channel in [*loaded.all_channels(), *tenant_channels]:
         checked += 1
         if channel.problem:
             continue  # already among the problems the load collected
@@ -183,6 +224,7 @@ def send_test(
     db: DbOpt = None,
     wait: WaitOpt = None,
     json_out: JsonOpt = False,
+    actor: ActorOpt = None,
 ) -> int:
     """Send a clearly labelled test notification to one channel and show the answer.
 
@@ -200,6 +242,7 @@ def send_test(
         )
         result = notifier.send(message, [target], tenant=tenant, wait=wait)
         [delivery] = result.deliveries
+        notifier.stored_channels.note_test(target, delivery, actor or default_actor("cli"))
         attempts = notifier.store.attempts(delivery.id)
         spec = notifier.providers.spec(target.provider)
         if delivery.status == "delivered" and "resolve" in spec.capabilities:

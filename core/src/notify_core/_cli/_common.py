@@ -92,6 +92,10 @@ DbOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 TenantOpt = Annotated[str | None, typer.Option("--tenant", help="The channel's tenant.")]
+ActorOpt = Annotated[
+    str | None,
+    typer.Option("--actor", help="Who does this, for the audit (default: cli:USER@HOST)."),
+]
 WaitOpt = Annotated[
     float | None,
     typer.Option(

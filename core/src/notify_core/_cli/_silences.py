@@ -45,7 +45,7 @@ def silence(
     if duration <= 0:
         raise UsageError("--for: must be longer than 0s")
     with load_notifier(config, db, required=False) as notifier:
-        if channel is not None and notifier.config.all_channels():
+        if channel is not None and notifier.all_channels():
             notifier.channel(channel, tenant)  # a typo would silence nothing
         now = time.time()
         made = Silence(

@@ -37,12 +37,15 @@ from ._records import (
     OPEN,
     STATUSES,
     AttemptRow,
+    AuditAction,
+    ChannelAudit,
     ChannelState,
     DeliveryRow,
     DeliveryStatus,
     IdempotencyRecord,
     NewDelivery,
     Silence,
+    StoredChannel,
     ThreadTurn,
     new_id,
 )
@@ -55,7 +58,9 @@ __all__ = [
     "STATUSES",
     "TRANSIENT_ERRORS",
     "AttemptRow",
+    "AuditAction",
     "CarriedItem",
+    "ChannelAudit",
     "ChannelState",
     "DeliveryRow",
     "DeliveryStatus",
@@ -70,6 +75,7 @@ __all__ = [
     "NewGroupItem",
     "Silence",
     "Store",
+    "StoredChannel",
     "ThreadTurn",
     "Wakeups",
     "is_postgres",
@@ -402,6 +408,47 @@ class Store(Protocol):
 
         Workers poll anyway; this only shortens an idle worker's wait.
         """
+        ...
+
+    # -- stored channels and their audit ---------------------------------------------
+
+    def stored_channels(self) -> list[StoredChannel]:
+        """Every stored channel, root ones (tenant ``None``) first, then by tenant and name."""
+        ...
+
+    def stored_channel(self, name: str, tenant: str | None) -> StoredChannel | None: ...
+
+    def stored_revision(self) -> int:
+        """A number that grows with every committed add, change or removal of a stored channel.
+
+        Bumped in the same transaction as the change (a one-row counter, so it moves in
+        commit order on any database). Routers re-read (and decrypt) stored channels
+        only when it moves.
+        """
+        ...
+
+    def put_stored_channel(
+        self, channel: StoredChannel, *, create: bool, audit: ChannelAudit
+    ) -> bool:
+        """Insert (``create``) or update a stored channel, and its audit entry, atomically.
+
+        False, and nothing written, when ``create`` finds the name taken in its tenant,
+        or an update finds no such channel.
+        """
+        ...
+
+    def remove_stored_channel(self, name: str, tenant: str | None, *, audit: ChannelAudit) -> bool:
+        """Delete a stored channel and record ``audit``; False when there was none."""
+        ...
+
+    def add_channel_audit(self, entry: ChannelAudit) -> None:
+        """Record something done to a stored channel that did not change it (a test)."""
+        ...
+
+    def channel_audit(
+        self, *, channel: str | None = None, tenant: str | None = None, limit: int = 100
+    ) -> list[ChannelAudit]:
+        """Audit entries, newest first; ``None`` filters match every channel or tenant."""
         ...
 
 

@@ -180,6 +180,56 @@ class IdempotencyRecord:
     answer: str | None
 
 
+@attrs.frozen(kw_only=True)
+class StoredChannel:
+    """A channel kept in the store (``notify channels add``, the API, the dashboard).
+
+    ``spec`` is the channel's table as JSON, exactly as ``[channels.NAME]`` would hold
+    it, *without* the provider-specific part: ``url``, the provider's option keys and
+    ``settings`` live in ``secrets``, encrypted (a Fernet token, see
+    :mod:`notify_core._secrets`), so the database never holds a credential in clear.
+    ``target`` is the masked destination as the provider displays it, for listings
+    that cannot decrypt. ``tenant`` is ``None`` for a root-level channel.
+    """
+
+    id: str
+    tenant: str | None
+    name: str
+    provider: str
+    spec: str
+    secrets: str
+    target: str
+    description: str | None
+    created: float
+    updated: float
+    created_by: str | None
+    updated_by: str | None
+
+    @property
+    def key(self) -> str:
+        return f"{self.tenant}/{self.name}" if self.tenant else self.name
+
+
+#: What the audit of stored channels records.
+AuditAction = Literal["created", "edited", "tested", "removed", "rekeyed"]
+
+
+@attrs.frozen(kw_only=True)
+class ChannelAudit:
+    """Who did what to a stored channel, and when. ``detail`` is masked text.
+
+    ``id`` is assigned by the store (0 before); it only grows.
+    """
+
+    at: float
+    tenant: str | None
+    channel: str
+    action: AuditAction
+    actor: str | None
+    detail: str | None = None
+    id: int = 0
+
+
 R = TypeVar("R")
 
 

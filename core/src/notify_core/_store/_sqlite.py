@@ -9,9 +9,9 @@ WAL with ``synchronous=NORMAL``: a commit survives a process crash; only an OS c
 or power loss may lose the last transactions (DESIGN §7 has the cost of FULL).
 
 The SQL is split by table into :mod:`._sqlite_outbox`, :mod:`._sqlite_rates`,
-:mod:`._sqlite_requests`, :mod:`._sqlite_threads`, :mod:`._sqlite_groups` and
-:mod:`._state` (silences and channel state, shared with PostgreSQL); this module holds
-the connection, transactions and migrations they share.
+:mod:`._sqlite_requests`, :mod:`._sqlite_threads`, :mod:`._sqlite_groups`,
+:mod:`._sqlite_channels` and :mod:`._state` (silences and channel state, shared with
+PostgreSQL); this module holds the connection, transactions and migrations they share.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from urllib.parse import quote
 from .._clock import SYSTEM_CLOCK, Clock
 from .._errors import StoreError
 from . import Wakeups
+from ._sqlite_channels import ChannelsSQL
 from ._sqlite_groups import GroupsSQL
 from ._sqlite_outbox import OutboxSQL
 from ._sqlite_rates import RatesSQL
@@ -36,7 +37,7 @@ from ._state import StateSQL
 __all__ = ["SCHEMA_VERSION", "SqliteStore"]
 
 
-class SqliteStore(OutboxSQL, StateSQL, RatesSQL, RequestsSQL, ThreadsSQL, GroupsSQL):
+class SqliteStore(OutboxSQL, StateSQL, RatesSQL, RequestsSQL, ThreadsSQL, GroupsSQL, ChannelsSQL):
     """One SQLite file. Not thread-safe: use it from one thread (the event loop's)."""
 
     remote = False

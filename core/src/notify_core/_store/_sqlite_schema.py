@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -156,5 +156,41 @@ MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (delivery_id, position)
     );
     CREATE INDEX group_carried_item ON group_carried (item_delivery);
+    """,
+    # stored channels (added by users and tenants, secrets encrypted) and their audit.
+    # The unique index is on COALESCE(tenant, ''): root channels have tenant NULL, and
+    # NULLs never collide in a plain UNIQUE constraint.
+    7: """
+    CREATE TABLE stored_channels (
+        id            TEXT PRIMARY KEY,
+        tenant        TEXT,
+        name          TEXT NOT NULL,
+        provider      TEXT NOT NULL,
+        spec          TEXT NOT NULL,
+        secrets       TEXT NOT NULL,
+        target        TEXT NOT NULL DEFAULT '',
+        description   TEXT,
+        created       REAL NOT NULL,
+        updated       REAL NOT NULL,
+        created_by    TEXT,
+        updated_by    TEXT
+    );
+    CREATE UNIQUE INDEX stored_channels_scope ON stored_channels (COALESCE(tenant, ''), name);
+    CREATE TABLE channel_audit (
+        id        INTEGER PRIMARY KEY AUTOINCREMENT,
+        at        REAL NOT NULL,
+        tenant    TEXT,
+        channel   TEXT NOT NULL,
+        action    TEXT NOT NULL
+                  CHECK (action IN ('created','edited','tested','removed','rekeyed')),
+        actor     TEXT,
+        detail    TEXT
+    );
+    CREATE INDEX channel_audit_channel ON channel_audit (channel, tenant, id);
+    CREATE TABLE stored_channels_revision (
+        id        INTEGER PRIMARY KEY CHECK (id = 1),
+        revision  INTEGER NOT NULL
+    );
+    INSERT INTO stored_channels_revision (id, revision) VALUES (1, 0);
     """,
 }

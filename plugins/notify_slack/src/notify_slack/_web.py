@@ -78,7 +78,10 @@ def classify(response: httpx.Response) -> Outcome:
         retry_after = outcome.retry_after
         if retry_after is None:
             retry_after = _seconds(response.headers.get("retry-after"))
-        return Outcome.retry(code or "ratelimited", retry_after=retry_after, **common)
+        # "slow down": a throttled retry, which costs no retry budget
+        return Outcome.retry(
+            code or "ratelimited", retry_after=retry_after, throttled=True, **common
+        )
     if outcome.status == "retry":
         return attrs.evolve(outcome, reason=code or outcome.reason)
     if outcome.status == "failed":
