@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from .._errors import StoreError, StoreUnavailable
-from ._sql_base import SqlBase
+from ._sql_base import SQLITE, SqlBase
 
 
 class SqliteBase(SqlBase):
     """The connection, the clock, and write transactions (nested ones as savepoints)."""
 
     _db: sqlite3.Connection
+    _dialect = SQLITE
+    _integrity_errors = (sqlite3.IntegrityError,)
 
     @contextmanager
     def _statement(self) -> Iterator[sqlite3.Connection]:
@@ -53,3 +56,12 @@ class SqliteBase(SqlBase):
             self._db.execute("RELEASE nested")
             raise
         self._db.execute("RELEASE nested")
+
+    def _executemany(self, db: Any, text: str, rows: Sequence[Sequence[Any]]) -> None:
+        db.executemany(text, rows)
+
+    def _serialize(self, db: Any, name: str) -> None:
+        """Nothing to do: ``BEGIN IMMEDIATE`` already makes write transactions take turns."""
+
+    def _glob(self, column: str, pattern: str) -> tuple[str, str]:
+        return f"{column} GLOB ?", pattern

@@ -36,6 +36,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
+from .._masking import masked_location
+
 #: Where Debian's ``postgresql`` package puts the server binaries, one directory per version.
 DEBIAN_PG_BIN = "/usr/lib/postgresql/*/bin"
 PG_INSTALL_HINT = "apt-get install postgresql"
@@ -331,8 +333,8 @@ class PostgresServer(_Service):
 
     @property
     def masked_url(self) -> str:
-        """:attr:`url` with the password replaced by ``***``: for messages and reprs."""
-        return self.url.replace(f":{self.password}@", ":***@")
+        """:attr:`url` with ``***`` in the password's place: for messages and reprs."""
+        return masked_location(self.url)
 
     @property
     def admin_url(self) -> str:
@@ -540,7 +542,8 @@ class RedisServer(_Service):
 
     @property
     def masked_url(self) -> str:
-        return self.url.replace(f":{self.password}@", ":***@") if self.password else self.url
+        """:attr:`url` with ``***`` in the password's place (when there is one)."""
+        return masked_location(self.url)
 
     def command(self, *args: str, timeout: float = 5.0) -> bytes:
         """Send one command, return the first line of the answer (``+OK``, ``+PONG``, ``-ERR…``).
