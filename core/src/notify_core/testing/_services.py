@@ -356,7 +356,8 @@ class PostgresServer(_Service):
             ) from None
         return {"user": pg.pw_uid, "group": pg.pw_gid, "extra_groups": []}
 
-    def _run(self, argv: list[str], *, as_server: bool) -> None:
+    def _run(self, argv: list[str], *, as_server: bool) -> bytes:
+        """Run a PostgreSQL program; its standard output, or :class:`ServerFailed`."""
         result = subprocess.run(
             argv,
             stdin=subprocess.DEVNULL,
@@ -369,6 +370,8 @@ class PostgresServer(_Service):
         if result.returncode != 0:
             output = (result.stdout + result.stderr).decode(errors="replace").strip()
             raise ServerFailed(f"{Path(argv[0]).name} failed ({result.returncode}): {output}")
+        out: bytes = result.stdout
+        return out
 
     def _initdb(self) -> None:
         directory = self._ensure_dir()
@@ -488,6 +491,21 @@ class PostgresServer(_Service):
             raise ValueError(f"database name must be a plain SQL identifier: {name!r}")
         self._psql(f'CREATE DATABASE "{name}" OWNER {self.user}')
         return self.url_for(name)
+
+    def dump(self, name: str | None = None) -> bytes:
+        """``pg_dump`` of database ``name`` (default :attr:`dbname`): what a backup holds.
+
+        Plain SQL, every row of every table, for tests that check what an operator's backup
+        would give away. Runs as the superuser over the unix socket (as the ``postgres``
+        user when root, like the server).
+        """
+        name = name or self.dbname
+        if not _IDENTIFIER.fullmatch(name):
+            raise ValueError(f"database name must be a plain SQL identifier: {name!r}")
+        assert self._bin is not None
+        argv = [str(self._bin / "pg_dump"), "-h", str(self.socket_dir)]
+        argv += ["-p", str(self._require_port()), "-U", "postgres", "--no-password", "-d", name]
+        return self._run(argv, as_server=True)
 
     def drop_database(self, name: str) -> None:
         """Drop database ``name``, disconnecting whoever is still connected to it."""
