@@ -380,3 +380,24 @@ def test_oldest_pending_readiness_and_a_dry_run_prune(store_at):
     assert store.get("done") is not None  # only counted
     assert store.prune(clock.time()) == 1
     assert store.get("done") is None and store.oldest_pending() == clock.time() - 5
+
+
+def test_both_backends_have_every_store_method_with_its_parameters():
+    """The protocol is the contract: each backend has each method, with the same parameter
+    names, kinds and defaults (mypy checks the types; this also catches a default that
+    differs, which mypy allows)."""
+    import inspect
+
+    from notify_core._store import Store
+    from notify_core._store._pg import PostgresStore
+    from notify_core._store._sqlite import SqliteStore
+
+    def parameters(function: object) -> list[tuple[str, object, object]]:
+        found = inspect.signature(function).parameters.values()  # type: ignore[arg-type]
+        return [(p.name, p.kind, p.default) for p in found]
+
+    methods = {n: f for n, f in vars(Store).items() if inspect.isfunction(f) and n[0] != "_"}
+    assert len(methods) >= 60
+    for backend in (SqliteStore, PostgresStore):
+        for name, method in methods.items():
+            assert parameters(getattr(backend, name)) == parameters(method), (backend, name)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -80,10 +79,10 @@ def test_the_in_process_worker_delivers_and_the_log_shows_every_attempt(
 
 
 def test_an_idempotency_key_answers_a_repeat_with_the_first_answer_across_restarts(
-    serve: Any, recorder: RecordingServer, tmp_path: Path
+    serve: Any, recorder: RecordingServer, store_db: str
 ) -> None:
     config = webhook_config(recorder)
-    first_server: Served = serve(config, "--no-worker", name="same")
+    first_server: Served = serve(config, "--no-worker", name="same", db=store_db)
     event = {"event": "deploy.done", "data": {"version": "1.2"}}
     key = {"Idempotency-Key": "deploy-1.2"}
     with first_server.client() as client:
@@ -99,7 +98,7 @@ def test_an_idempotency_key_answers_a_repeat_with_the_first_answer_across_restar
     assert unrelated.json()["message_id"] != first.json()["message_id"]
     assert first_server.stop() == 0
 
-    second_server: Served = serve(config, "--no-worker", name="same")
+    second_server: Served = serve(config, "--no-worker", name="same", db=store_db)
     with second_server.client() as client:
         after_restart = client.post("/v1/events", json=event, headers=key)
     assert after_restart.json() == first.json()
@@ -146,8 +145,10 @@ def test_bad_requests_name_the_field_and_store_nothing(
     assert query(served.db, "SELECT id FROM deliveries") == []
 
 
-def test_the_log_filters_and_pages_with_a_cursor(serve: Any, recorder: RecordingServer) -> None:
-    served: Served = serve(webhook_config(recorder), "--no-worker")
+def test_the_log_filters_and_pages_with_a_cursor(
+    serve: Any, recorder: RecordingServer, store_db: str
+) -> None:
+    served: Served = serve(webhook_config(recorder), "--no-worker", db=store_db)
     ids = []
     with served.client() as client:
         for i in range(5):
@@ -252,13 +253,13 @@ def test_silences_are_created_listed_and_removed(serve: Any, recorder: Recording
 
 
 def test_readyz_and_metrics_tell_the_store_and_the_outcomes(
-    serve: Any, recorder: RecordingServer
+    serve: Any, recorder: RecordingServer, store_db: str
 ) -> None:
     recorder.script(
         Answer(429, "slow down", headers={"Retry-After": "0"}), path=f"/hook?token={HOOK_SECRET}"
     )
     recorder.script(Answer(400, "no"), path=f"/flaky?token={HOOK_SECRET}")
-    served: Served = serve(webhook_config(recorder))
+    served: Served = serve(webhook_config(recorder), db=store_db)
     with served.client() as client:
         ready = client.get("/readyz")
         answer = client.post("/v1/events", json={"event": "flaky.run"})
