@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from notify_core._masking import masked_location
 from notify_core.testing import Answer, RecordingServer, query, stored_bytes
 
 from .conftest import HOOK_SECRET, Served, wait_until, webhook_config
@@ -267,6 +268,8 @@ def test_readyz_and_metrics_tell_the_store_and_the_outcomes(
             wait_until(lambda ref=ref: delivered(client, ref["id"]), what="the deliveries")
         metrics = client.get("/metrics")
     assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    shown = masked_location(store_db) if "://" in store_db else store_db  # no password
+    assert ready.json()["store"] == shown
     text = metrics.text
     assert metrics.headers["content-type"].startswith("text/plain")
     assert (

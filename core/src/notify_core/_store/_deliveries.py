@@ -58,6 +58,8 @@ class DeliveriesSQL(SqlBase):
             )
             for d in deliveries
         ]
+        if not rows:
+            return
         with self._write() as db:
             self._executemany(
                 db,
