@@ -80,8 +80,9 @@ def test_the_in_process_worker_delivers_and_the_log_shows_every_attempt(
 
 
 def test_an_idempotency_key_answers_a_repeat_with_the_first_answer_across_restarts(
-    serve: Any, recorder: RecordingServer, store_db: str
+    store_db: str, serve: Any, recorder: RecordingServer
 ) -> None:
+    # store_db first: torn down last, after the servers using it have stopped
     config = webhook_config(recorder)
     first_server: Served = serve(config, "--no-worker", name="same", db=store_db)
     event = {"event": "deploy.done", "data": {"version": "1.2"}}
@@ -147,7 +148,7 @@ def test_bad_requests_name_the_field_and_store_nothing(
 
 
 def test_the_log_filters_and_pages_with_a_cursor(
-    serve: Any, recorder: RecordingServer, store_db: str
+    store_db: str, serve: Any, recorder: RecordingServer
 ) -> None:
     served: Served = serve(webhook_config(recorder), "--no-worker", db=store_db)
     ids = []
@@ -254,7 +255,7 @@ def test_silences_are_created_listed_and_removed(serve: Any, recorder: Recording
 
 
 def test_readyz_and_metrics_tell_the_store_and_the_outcomes(
-    serve: Any, recorder: RecordingServer, store_db: str
+    store_db: str, serve: Any, recorder: RecordingServer
 ) -> None:
     recorder.script(
         Answer(429, "slow down", headers={"Retry-After": "0"}), path=f"/hook?token={HOOK_SECRET}"
