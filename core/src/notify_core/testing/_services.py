@@ -503,7 +503,10 @@ class PostgresServer(_Service):
         if not _IDENTIFIER.fullmatch(name):
             raise ValueError(f"database name must be a plain SQL identifier: {name!r}")
         assert self._bin is not None
-        argv = [str(self._bin / "pg_dump"), "-h", str(self.socket_dir)]
+        program = self._bin / "pg_dump"
+        if not os.access(program, os.X_OK):
+            raise ServerNotFound(f"{program} not found: {PG_INSTALL_HINT} (postgresql-client)")
+        argv = [str(program), "-h", str(self.socket_dir)]
         argv += ["-p", str(self._require_port()), "-U", "postgres", "--no-password", "-d", name]
         return self._run(argv, as_server=True)
 
