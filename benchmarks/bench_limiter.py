@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from notify_core import Rate
 from notify_core._limits_gcra import GcraLimiter
 from notify_core._limits_redis import RedisLimiter
-from notify_core._ratelimit import TokenBucket
+from notify_core._limits import TokenBucket
 
 # the class itself, not notify_core.testing: that package's fixtures need pytest
 from notify_core.testing._services import RedisServer
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'measurement':<52} {'reservations':>15} {'per call':>12}")
 
     clock = time.monotonic
-    bucket = TokenBucket(RATE, clock)
+    bucket = TokenBucket(RATE)  # the system clock
     sync_loop("TokenBucket.reserve (in-process, sync)", n_local, bucket.reserve)
     gcra = GcraLimiter(clock)
     sync_loop(

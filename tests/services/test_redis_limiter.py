@@ -32,7 +32,7 @@ from notify_core._limits_redis import (
     key_for,
     masked_url,
 )
-from notify_core._ratelimit import TokenBucket
+from notify_core._limits import TokenBucket
 from notify_core.testing import RedisServer
 
 
@@ -41,6 +41,9 @@ class FakeClock:
         self.now = 0.0
 
     def __call__(self) -> float:
+        return self.now
+
+    def monotonic(self) -> float:  # the core's Clock reading, for TokenBucket
         return self.now
 
 

@@ -16,7 +16,7 @@ With emission interval ``T = 1 / per_second`` and ``burst`` = *b*:
 * giving a slot back stores ``max(tat - T, now)``: it frees the latest slot and cannot
   bank credit beyond an idle destination's burst.
 
-This is exactly the token bucket of :mod:`._ratelimit` (tokens = ``b - (tat - now)/T``,
+This is exactly the token bucket of :mod:`._limits` (tokens = ``b - (tat - now)/T``,
 capped at *b* ⇔ ``tat ≥ now``); the tests check the two agree step by step.
 
 Times are integer microseconds, so that the Python here and the Lua script in
