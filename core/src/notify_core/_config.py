@@ -40,7 +40,14 @@ CORE_CHANNEL_KEYS = frozenset(
         "settings", "enabled", "cooldown", "verify_tls", "description",
     }
 )  # fmt: skip
-_NOTIFY_KEYS = frozenset({"db", "concurrency", "wait", "auto_disable_after", "lease"})
+_NOTIFY_KEYS = frozenset(
+    {"db", "concurrency", "wait", "auto_disable_after", "lease", "executor", "limiter"}
+)
+_TOP_KEYS = frozenset({"notify", "channels", "events", "tenants"})
+#: ``[notify] executor``: the default attempts deliveries in the sending process and in
+#: ``notify worker``; any other name is an installed executor (``notify_core.executors``).
+DEFAULT_EXECUTOR = "local"
+_EXECUTOR_NAME = re.compile(r"[a-z][a-z0-9_-]*\Z")
 _TEMPLATE_KEYS = frozenset({"title", "body", "severity", "fields", "actions", "dedup_key", "tags"})
 _ENV_REF = re.compile(r"\$\$|\$\{([^}]*)\}")
 _CHANNEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
@@ -59,6 +66,13 @@ class Config:
     wait: float = 30.0
     auto_disable_after: int = 10
     lease: float = 60.0
+    #: Who attempts accepted deliveries (``[notify] executor``).
+    executor: str = DEFAULT_EXECUTOR
+    #: ``[notify] limiter``: ``local`` (None), ``store`` or a ``redis://`` URL.
+    limiter: str | None = None
+    #: The executor's own table (``[celery]`` for ``executor = "celery"``), ``${ENV}``
+    #: already interpolated; the executor validates it.
+    executor_settings: Mapping[str, Any] = attrs.field(factory=dict)
 
     def all_channels(self) -> list[Channel]:
         out = list(self.channels)
@@ -239,10 +253,19 @@ class _Reader:
     # -- structure -----------------------------------------------------------------
 
     def config(self, data: Mapping[str, Any]) -> Config:
-        self.unknown(data, {"notify", "channels", "events", "tenants"}, "")
         core = self.table(data.get("notify", {}), "notify")
         self.unknown(core, _NOTIFY_KEYS, "notify")
         kwargs: dict[str, Any] = {}
+        executor = self.executor(core)
+        self.top_level(data, executor)
+        if executor != DEFAULT_EXECUTOR:
+            kwargs["executor"] = executor
+            if executor in data:
+                kwargs["executor_settings"] = self.deep(
+                    self.table(data[executor], executor), executor
+                )
+        if "limiter" in core:
+            kwargs["limiter"] = self.limiter(core["limiter"])
         if "db" in core:
             kwargs["db"] = self.string(core["db"], "notify.db")
         if "concurrency" in core:
@@ -276,6 +299,44 @@ class _Reader:
         return Config(
             source=self.source, channels=channels, tenants=tenants, templates=templates, **kwargs
         )
+
+    def executor(self, core: Mapping[str, Any]) -> str:
+        if "executor" not in core:
+            return DEFAULT_EXECUTOR
+        name = self.string(core["executor"], "notify.executor")
+        if not _EXECUTOR_NAME.match(name):
+            raise self.error(
+                "notify.executor", f'expected an executor name such as "celery", got {name!r}'
+            )
+        return name
+
+    def top_level(self, data: Mapping[str, Any], executor: str) -> None:
+        """Refuse unknown tables; the executor's own (``[celery]``) goes with its name."""
+        allowed = _TOP_KEYS | ({executor} if executor != DEFAULT_EXECUTOR else set())
+        import difflib
+
+        for key, value in data.items():
+            if key in allowed or not isinstance(value, Mapping):
+                continue
+            if not difflib.get_close_matches(key, sorted(allowed), n=1):  # not a typo
+                raise self.error(
+                    key,
+                    f'unknown table; a [{key}] table goes with [notify] executor = "{key}" '
+                    f"(known: {', '.join(sorted(allowed))})",
+                )
+        self.unknown(data, allowed, "")
+
+    def limiter(self, value: Any) -> str:
+        from ._limiter_select import check_limiter
+
+        if not isinstance(value, str):
+            raise self.error("notify.limiter", f"expected a string, got {_show(value)}")
+        # interpolated first (a password comes from ${ENV}), and shown only masked
+        setting = self.interpolate(value, "notify.limiter").strip()
+        problem = check_limiter(setting)
+        if problem is not None:
+            raise self.error("notify.limiter", problem)
+        return setting
 
     def channels(self, value: Any, path: str, *, tenant: str | None) -> tuple[Channel, ...]:
         table = self.table(value, path)

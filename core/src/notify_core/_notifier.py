@@ -26,9 +26,11 @@ from ._clock import SYSTEM_CLOCK, Clock
 from ._config import DB_ENV, DEFAULT_DB, NO_CONFIG, Config, find_config, load_config
 from ._dispatch import Dispatcher, attempt_cap
 from ._errors import ConfigError, NotifyError
+from ._executor import Executor, ExecutorFactory, load_executor
 from ._health import Health
 from ._http import REROUTE_ENV, parse_reroute
-from ._limits import Limiter, LocalLimiter
+from ._limiter_select import limiter_for
+from ._limits import Limiter
 from ._models import Message, Severity
 from ._outbox import Outbox, payload_record
 from ._plugins import Providers
@@ -37,7 +39,7 @@ from ._routing import Router, for_tenant
 from ._store import Store, open_store
 from ._targets import Targets
 from ._template import default_message
-from ._worker import Worker, admit
+from ._worker import Worker
 from ._writer import BatchWriter
 
 if TYPE_CHECKING:
@@ -66,6 +68,8 @@ class Notifier:
     ``send``/``emit`` write one delivery per routed channel to the store *before*
     sending, attempt them at once, and wait up to ``wait`` seconds for final
     outcomes; what still waits for a retry then stays queued for ``notify worker``.
+    With another executor (``[notify] executor = "celery"``, or ``executor=``) they
+    return once the rows are stored and handed over, ``pending``.
     Use it as a context manager (sync or async) so clients and the store are closed.
     """
 
@@ -82,6 +86,7 @@ class Notifier:
         concurrency: int | None = None,
         env: Mapping[str, str] | None = None,
         clock: Clock | None = None,
+        executor: str | ExecutorFactory | None = None,
     ) -> None:
         self.env = os.environ if env is None else env
         self.clock = clock or SYSTEM_CLOCK
@@ -103,6 +108,8 @@ class Notifier:
         self._outbox: Outbox | None = None
         self._health: Health | None = None
         self._runtime_: _Runtime | None = None
+        self._executor_choice = executor
+        self._executor: Executor | None = None
         self._bridge = Bridge(self)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
@@ -146,6 +153,19 @@ class Notifier:
             )
         return self._health
 
+    @property
+    def executor(self) -> Executor:
+        """Who attempts accepted deliveries: ``executor=``, else ``[notify] executor``.
+
+        Made on first use; an executor other than the default is looked up (entry point
+        group ``notify_core.executors``) only then.
+        """
+        if self._executor is None:
+            choice = self._executor_choice or self.config.executor
+            factory = load_executor(choice) if isinstance(choice, str) else choice
+            self._executor = factory(self)
+        return self._executor
+
     def _config_db(self) -> str | None:
         """``[notify].db``, relative to the configuration file's folder, not the shell's."""
         db = self.config.db
@@ -164,9 +184,12 @@ class Notifier:
         return max(self.config.lease, attempt_cap(longest) + 1)
 
     def _limiter(self) -> Limiter:
-        return LocalLimiter(self.clock)
+        """``[notify] limiter``: this process's token buckets, or a pace shared in Redis."""
+        return limiter_for(self.config.limiter, self.store, self.clock)
 
-    def _dispatcher(self, concurrency: int | None = None) -> tuple[Clients, Dispatcher]:
+    def _dispatcher(
+        self, concurrency: int | None = None, *, limiter: Limiter | None = None
+    ) -> tuple[Clients, Dispatcher]:
         from ._http import Clients
 
         concurrency = concurrency or self.concurrency
@@ -177,7 +200,7 @@ class Notifier:
             clients,
             owner=self.owner,
             clock=self.clock,
-            limiter=self._limiter(),
+            limiter=limiter or self._limiter(),
             health=self.health,
             writer=BatchWriter(self.store),
             concurrency=concurrency,
@@ -202,6 +225,9 @@ class Notifier:
 
     def close(self) -> None:
         """Close clients, the private loop of the blocking API, and the store."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.close()
         self._bridge.shutdown()
         runtime, self._runtime_ = self._runtime_, None
         if runtime is not None:
@@ -217,6 +243,8 @@ class Notifier:
             self._runtime_ = None
             await runtime.aclose()
             runtime.dispatcher.writer.close()
+        if self._executor is not None:
+            await self._executor.aclose()
         self.close()
 
     def __enter__(self) -> Notifier:
@@ -303,21 +331,17 @@ class Notifier:
         tenant: str | None = None,
         wait: float | None = None,
     ) -> SendResult:
-        """Store one delivery per routed channel, then deliver and wait (bounded)."""
+        """Store one delivery per routed channel, then deliver and wait (bounded).
+
+        With an executor that attempts elsewhere (Celery), return once the rows are
+        stored and handed over: the results say ``pending`` (``queued``).
+        """
         wait = self.wait if wait is None else wait
         channels = self.route(message, to, tenant)
-        accepted = self.outbox.accept(message, channels, tenant=tenant, send_now=wait > 0)
-        dispatcher = self._runtime().dispatcher
-        # concurrent sends share one commit; each still waits for its own before sending
-        await dispatcher.writer.call(
-            self.store.add, accepted.rows, owner=self.owner, lease=self.lease + wait
-        )
-        results = list(accepted.results)
-        deadline = self.clock.time() + wait
-        if len(accepted.jobs) == 1:  # the common case: no task and no gather for one channel
-            results.append(await dispatcher.run_one(accepted.jobs[0], deadline=deadline))
-        elif accepted.jobs:
-            results += await dispatcher.run(accepted.jobs, deadline=deadline)
+        executor = self.executor
+        send_now = wait > 0 and executor.attempts_here
+        accepted = self.outbox.accept(message, channels, tenant=tenant, send_now=send_now)
+        results = [*accepted.results, *await executor.submit(accepted, wait=wait)]
         return SendResult(message_id=accepted.message_id, deliveries=accepted.ordered(results))
 
     def send(
@@ -366,24 +390,11 @@ class Notifier:
         """Requeue failed (or skipped) deliveries and attempt them now, keeping their ids.
 
         Each keeps its history; its payload is rebuilt from the stored message and the
-        channel's *current* configuration, so a fixed URL takes effect.
+        channel's *current* configuration, so a fixed URL takes effect. With an
+        executor that attempts elsewhere, they are handed over and reported ``pending``.
         """
         wait = self.wait if wait is None else wait
-        dispatcher = self._runtime().dispatcher
-        self.store.requeue(ids)
-        rows = self.store.claim_ids(self.owner, ids, lease=self.lease + wait)
-        jobs = []
-        results: list[DeliveryResult] = []
-        for row in rows:
-            job = await admit(row, self.outbox, self.acceptance, dispatcher)
-            if isinstance(job, DeliveryResult):
-                results.append(job)
-            else:
-                job.budget_from = row.attempts
-                jobs.append(job)
-        if jobs:
-            results += await dispatcher.run(jobs, deadline=self.clock.time() + wait)
-        return results
+        return await self.executor.retry(ids, wait=wait)
 
     def retry(self, ids: Sequence[str], *, wait: float | None = None) -> list[DeliveryResult]:
         """Blocking twin of :meth:`aretry`."""

@@ -115,6 +115,27 @@ class Store(Protocol):
         """Give back leased deliveries (shutdown, cancellation): due again at once."""
         ...
 
+    def postpone(self, delivery_id: str, owner: str, *, until: float) -> bool:
+        """Give back a delivery ``owner`` holds, unattempted, due again at ``until``.
+
+        A task-queue executor does this when the delivery's send slot is further away
+        than a worker should sleep: ``next_attempt`` says when its task comes back, so a
+        sweep (:meth:`overdue`) leaves it alone until then. False if ``owner`` no longer
+        holds it.
+        """
+        ...
+
+    def overdue(self, *, before: float, limit: int) -> list[str]:
+        """Deliveries that should have started before ``before`` and have not; made due now.
+
+        ``pending`` ones due by then and leases that ended by then, oldest first: their
+        task was lost (a broker restart, a worker killed with its prefetched messages).
+        They become ``pending`` with ``next_attempt`` now and no lease, and their ids are
+        returned, so a sweep publishes each once and then leaves it alone for as long
+        again. Nothing is claimed: whichever task comes first claims it.
+        """
+        ...
+
     def requeue(self, ids: Iterable[str]) -> list[str]:
         """Make failed or skipped deliveries pending again, keeping id and history."""
         ...

@@ -155,6 +155,30 @@ class OutboxSQL(SqliteBase):
             )
             return cursor.rowcount
 
+    def postpone(self, delivery_id: str, owner: str, *, until: float) -> bool:
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE deliveries SET status = 'pending', lease_owner = NULL,"
+                " lease_until = NULL, next_attempt = ?, updated = ?"
+                " WHERE id = ? AND status = 'sending' AND lease_owner = ?",
+                (until, self.clock.time(), delivery_id, owner),
+            )
+            return cursor.rowcount == 1
+
+    def overdue(self, *, before: float, limit: int) -> list[str]:
+        now = self.clock.time()
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE deliveries SET status = 'pending', lease_owner = NULL,"
+                " lease_until = NULL, next_attempt = ?, updated = ?"
+                " WHERE id IN (SELECT id FROM deliveries WHERE"
+                " (status = 'pending' AND next_attempt < ?)"
+                " OR (status = 'sending' AND lease_until < ?)"
+                " ORDER BY next_attempt LIMIT ?) RETURNING id",
+                (now, now, before, before, limit),
+            )
+            return [row[0] for row in cursor.fetchall()]
+
     def requeue(self, ids: Iterable[str]) -> list[str]:
         done: list[str] = []
         now = self.clock.time()

@@ -1,0 +1,65 @@
+"""Which rate limiter a notifier paces with: ``[notify] limiter``, read in one place.
+
+``local`` (the default) keeps token buckets in this process: exact for one sender, but
+every process has its own, so two workers each send at the full rate. A ``redis://``
+(``rediss://``, ``unix://``) URL shares one pace per destination between every process
+and host that talks to that Redis (GCRA in a Lua script, :mod:`._limits_redis`): what
+several ``notify worker`` processes or a Celery fleet need. ``store`` names a limiter
+kept in the store itself.
+
+The URL may carry a password: it is never shown, only its masked form.
+"""
+
+from __future__ import annotations
+
+from ._clock import Clock
+from ._errors import ConfigError
+from ._limits import Limiter, LocalLimiter
+from ._store import Store
+
+LOCAL = "local"
+STORE = "store"
+#: URL schemes redis-py connects to.
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+def check_limiter(setting: str) -> str | None:
+    """Why ``setting`` is not a limiter (a phrase without the secret), or None when it is."""
+    if setting in (LOCAL, STORE):
+        return None
+    scheme, sep, rest = setting.partition("://")
+    if sep and scheme in REDIS_SCHEMES and rest:
+        return None
+    from ._limits_redis import masked_url
+
+    shown = masked_url(setting) if sep else repr(setting[:40])
+    return f'expected "local", "store" or a redis:// URL, got {shown}'
+
+
+def limiter_for(setting: str | None, store: Store, clock: Clock) -> Limiter:
+    """The limiter ``setting`` names (None: ``local``), made for the running process.
+
+    A Redis limiter connects on first use, in the event loop that uses it; redis-py is
+    imported only when one is configured.
+    """
+    if setting is None or setting == LOCAL:
+        return LocalLimiter(clock)
+    problem = check_limiter(setting)
+    if problem is not None:
+        raise ConfigError(problem, path="notify.limiter")
+    if setting == STORE:
+        # The store-backed limiter lands with the PostgreSQL store (branch `postgres`).
+        raise ConfigError(
+            f'the store {type(store).__name__} keeps no rate limits; use "local" or a redis:// URL',
+            path="notify.limiter",
+        )
+    from ._limits_redis import RedisLimiter
+
+    try:
+        return RedisLimiter(setting)
+    except ImportError:
+        raise ConfigError(
+            "a redis:// limiter needs redis-py: pip install redis", path="notify.limiter"
+        ) from None
+    except ValueError as exc:  # already masked by RedisLimiter
+        raise ConfigError(str(exc), path="notify.limiter") from None
