@@ -14,13 +14,17 @@ PLUGINS = sorted(str(p) for p in (ROOT / "plugins").iterdir() if (p / "pyproject
 #: Third-party-style plugins (notify-discord, notify-mattermost): installed and tested like
 #: the bundled ones, so the plugin guide's examples keep working.
 EXAMPLES = sorted(str(p) for p in (ROOT / "examples").iterdir() if (p / "pyproject.toml").exists())
+#: Integrations with what an application already runs (notify-celery): not providers.
+INTEGRATIONS = sorted(
+    str(p) for p in (ROOT / "integrations").iterdir() if (p / "pyproject.toml").exists()
+)
 TEST_DEPS = ["pytest", "respx", "hypothesis", "standardwebhooks", "jsonschema", "slack_sdk"]
 #: Clients of the real PostgreSQL and Redis servers the test kit starts (testing/_services.py).
 TEST_DEPS += ["psycopg[binary]", "psycopg-pool", "redis"]
 
 
 def install_packages(session: nox.Session) -> None:
-    packages = [*PLUGINS, *EXAMPLES]
+    packages = [*PLUGINS, *EXAMPLES, *INTEGRATIONS]
     session.install("-e", "./core", *[arg for p in packages for arg in ("-e", p)])
 
 
@@ -41,8 +45,9 @@ def lint(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def typecheck(session: nox.Session) -> None:
     install_packages(session)
-    session.install("mypy==2.4.1", "pytest", "respx", "hypothesis", "redis")  # redis: its types
-    session.run("mypy", "core/src", *[f"{p}/src" for p in (*PLUGINS, *EXAMPLES)])
+    # redis ships its types; celery-types holds Celery's and kombu's
+    session.install("mypy==2.4.1", "pytest", "respx", "hypothesis", "redis", "celery-types")
+    session.run("mypy", "core/src", *[f"{p}/src" for p in (*PLUGINS, *EXAMPLES, *INTEGRATIONS)])
 
 
 @nox.session(python="3.11")

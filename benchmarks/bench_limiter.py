@@ -20,9 +20,9 @@ import time
 from collections.abc import Awaitable, Callable
 
 from notify_core import Rate
+from notify_core._limits import TokenBucket
 from notify_core._limits_gcra import GcraLimiter
 from notify_core._limits_redis import RedisLimiter
-from notify_core._limits import TokenBucket
 
 # the class itself, not notify_core.testing: that package's fixtures need pytest
 from notify_core.testing._services import RedisServer

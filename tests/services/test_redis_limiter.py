@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from notify_core import Rate
+from notify_core._limits import TokenBucket
 from notify_core._limits_gcra import (
     GcraLimiter,
     gcra_reserve,
@@ -32,7 +33,6 @@ from notify_core._limits_redis import (
     key_for,
     masked_url,
 )
-from notify_core._limits import TokenBucket
 from notify_core.testing import RedisServer
 
 

@@ -27,13 +27,23 @@ def check_limiter(setting: str) -> str | None:
     """Why ``setting`` is not a limiter (a phrase without the secret), or None when it is."""
     if setting in (LOCAL, STORE):
         return None
-    scheme, sep, rest = setting.partition("://")
-    if sep and scheme in REDIS_SCHEMES and rest:
-        return None
+    from urllib.parse import urlsplit
+
     from ._limits_redis import masked_url
 
+    scheme, sep, _ = setting.partition("://")
     shown = masked_url(setting) if sep else repr(setting[:40])
-    return f'expected "local", "store" or a redis:// URL, got {shown}'
+    if not sep or scheme not in REDIS_SCHEMES:
+        return f'expected "local", "store" or a redis:// URL, got {shown}'
+    try:
+        parts = urlsplit(setting)
+        where = parts.path if scheme == "unix" else parts.hostname
+        parts.port  # noqa: B018 (a malformed port raises)
+    except ValueError:
+        where = None
+    if not where:
+        return f"a {scheme}:// URL needs a {'path' if scheme == 'unix' else 'host'}, got {shown}"
+    return None
 
 
 def limiter_for(setting: str | None, store: Store, clock: Clock) -> Limiter:

@@ -34,6 +34,9 @@ def retry(
 ) -> int:
     """Requeue failed deliveries and attempt them now; each keeps its id and history.
 
+    With the Celery executor configured, each is published as a task instead (and
+    reported pending).
+
     Example: notify retry --failed --channel ml-slack --since 1d
     """
     if bool(ids) == failed:
@@ -53,6 +56,7 @@ def retry(
                     f"only failed or skipped deliveries can be retried: {', '.join(not_failed)}"
                 )
         results = notifier.retry([r.id for r in rows], wait=wait)
+        handed_over = not notifier.executor.attempts_here
     if json_out:
         print_json([attrs.asdict(r) for r in results])
     else:
@@ -60,4 +64,6 @@ def retry(
             typer.echo("nothing to retry")
         for r in results:
             typer.echo(f"{r.status:<9} {r.channel}  attempt {r.attempts}  {r.reason}  [{r.id}]")
+    if handed_over:  # published for Celery workers: queued is success
+        return 0 if all(r.status in ("pending", "delivered") for r in results) else 1
     return 0 if all(r.status == "delivered" for r in results) else 1

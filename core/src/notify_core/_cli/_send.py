@@ -108,7 +108,11 @@ def send(
         dedup_key=dedup_key,
         state=cast("IncidentState", state),
     )
-    notifier = load_notifier(config, db, required=url is None)
+    # an ad hoc --url is secret and never stored: it is sent from here, whatever executor
+    # the configuration names
+    notifier = load_notifier(
+        config, db, required=url is None, executor="local" if url is not None else None
+    )
     with notifier:
         if url is not None:
             if to:
@@ -135,7 +139,9 @@ def send(
                 "targets are secret and not stored); configure a channel to queue"
             )
         result = notifier.send(message, route or None, tenant=tenant, wait=wait)
-        queued_only = (wait if wait is not None else notifier.wait) == 0
+        queued_only = (wait if wait is not None else notifier.wait) == 0 or (
+            not notifier.executor.attempts_here  # handed to Celery workers: queued is success
+        )
     _report(result, json_out, queued_ok=queued_only)
     if queued_only:
         return 0
