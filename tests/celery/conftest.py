@@ -65,15 +65,35 @@ class CeleryProcess:
     def __init__(self, argv: list[str], *, cwd: Path, env: dict[str, str], log: Path) -> None:
         self.argv = argv
         self.log = log
-        self._file = log.open("ab")
+        self.cwd = cwd
+        self.env = env
+        #: set by :meth:`kill` and :meth:`terminate`: an exit the test asked for
+        self.stopped = False
+        self.restarts = 0
+        self._spawn()
+
+    def _spawn(self) -> None:
+        self._file = self.log.open("ab")
         self.proc = subprocess.Popen(
-            argv,
-            cwd=cwd,
-            env=env,
+            self.argv,
+            cwd=self.cwd,
+            env=self.env,
             stdout=self._file,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own group: the pool's children die with it
         )
+
+    def supervise(self) -> None:
+        """Start it again if it exited unasked, as systemd's ``Restart=always`` would.
+
+        kombu's Redis transport can stop a worker with "Unrecoverable error" when the
+        broker goes away mid-read (seen with kombu 5.7); production runs workers under
+        a supervisor for that reason, and so do these tests.
+        """
+        if not self.stopped and self.proc.poll() is not None:
+            self._file.close()
+            self.restarts += 1
+            self._spawn()
 
     def text(self) -> str:
         return self.log.read_text(errors="replace")
@@ -92,12 +112,14 @@ class CeleryProcess:
 
     def kill(self) -> None:
         """SIGKILL the whole group: the worker and its pool, mid-task."""
+        self.stopped = True
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=10)
         self._file.close()
 
     def terminate(self) -> None:
+        self.stopped = True
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGTERM)
 
@@ -235,6 +257,8 @@ max_pace_wait = "{max_pace_wait}"
 
     def settled(self, ids: list[str]) -> list[dict[str, Any]] | None:
         """The rows of ``ids`` once none is pending or sending any more."""
+        for process in self.processes:
+            process.supervise()
         rows = self.rows(ids)
         done = len(rows) == len(ids) and all(
             r["status"] in ("delivered", "failed", "skipped") for r in rows
@@ -258,6 +282,11 @@ max_pace_wait = "{max_pace_wait}"
     def logs(self) -> str:
         """Every worker's log so far."""
         return "".join(w.text() for w in self.workers)
+
+    @property
+    def restarts(self) -> int:
+        """How often the supervisor started a process again."""
+        return sum(p.restarts for p in self.processes)
 
 
 @pytest.fixture(scope="module")

@@ -231,14 +231,19 @@ class TaskRunner:
             )
         return Step(delivery_id=delivery_id, result=result, why=result.status)
 
-    async def asweep(self, *, older_than: float, limit: int = 1000) -> list[str]:
+    async def asweep(
+        self, *, older_than: float, limit: int = 1000, pending: bool = True
+    ) -> list[str]:
         """Deliveries overdue by ``older_than`` seconds, made due now: their tasks were lost.
 
         See :meth:`~notify_core._store.Store.overdue`; the caller publishes one task each.
+        ``pending=False`` while the queue has a backlog: pending rows may be waiting in it.
         """
         writer = self._runtime().dispatcher.writer
         before = self.notifier.clock.time() - older_than
-        ids: list[str] = await writer.call(self.notifier.store.overdue, before=before, limit=limit)
+        ids: list[str] = await writer.call(
+            self.notifier.store.overdue, before=before, limit=limit, pending=pending
+        )
         return ids
 
     # -- the blocking twins, for task queues' worker threads and processes -------------
@@ -247,9 +252,9 @@ class TaskRunner:
         """Blocking twin of :meth:`aattempt` (from a worker's thread, not an event loop)."""
         return self._run(self.aattempt(delivery_id, slot=slot, budget_from=budget_from))
 
-    def sweep(self, *, older_than: float, limit: int = 1000) -> list[str]:
+    def sweep(self, *, older_than: float, limit: int = 1000, pending: bool = True) -> list[str]:
         """Blocking twin of :meth:`asweep`."""
-        return self._run(self.asweep(older_than=older_than, limit=limit))
+        return self._run(self.asweep(older_than=older_than, limit=limit, pending=pending))
 
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
         return self.notifier._bridge.run(coro)

@@ -125,14 +125,16 @@ class Store(Protocol):
         """
         ...
 
-    def overdue(self, *, before: float, limit: int) -> list[str]:
+    def overdue(self, *, before: float, limit: int, pending: bool = True) -> list[str]:
         """Deliveries that should have started before ``before`` and have not; made due now.
 
         ``pending`` ones due by then and leases that ended by then, oldest first: their
         task was lost (a broker restart, a worker killed with its prefetched messages).
         They become ``pending`` with ``next_attempt`` now and no lease, and their ids are
         returned, so a sweep publishes each once and then leaves it alone for as long
-        again. Nothing is claimed: whichever task comes first claims it.
+        again. Nothing is claimed: whichever task comes first claims it. With
+        ``pending=False`` only ended leases count (a queue with a backlog may still hold
+        the tasks of the pending ones).
         """
         ...
 

@@ -55,4 +55,4 @@ def make_app(config: str | os.PathLike[str] | Config | None = None) -> Celery:
         )
     app = Celery("notify", set_as_current=False)
     configure(app, settings)
-    return setup(app, loaded.source)
+    return setup(app, loaded)

@@ -98,6 +98,20 @@ class Publisher:
             )
         return sent
 
+    def backlog(self) -> int | None:
+        """Messages waiting in the queue (not those workers hold); None if it cannot tell."""
+        from kombu.exceptions import ChannelError
+
+        try:
+            with self.app.connection_for_write() as connection:
+                channel: Any = connection.default_channel  # kombu's stubs lack queue_declare
+                declared = channel.queue_declare(self.queue, passive=True)
+                return int(declared.message_count)
+        except ChannelError:  # no such queue (an empty Redis list does not exist)
+            return 0
+        except Exception:
+            return None
+
     def sweep(self, *, expires: float | None = None) -> bool:
         """Publish one sweep now (beat does this on its schedule)."""
         try:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from notify_core import Notifier
+from notify_core import Config, Notifier
 from notify_core.executor import TaskRunner
 
 from ._publish import DELIVER, SWEEP, Item, Publisher
@@ -39,6 +39,8 @@ log = logging.getLogger("notify.celery")
 #: How many overdue deliveries one sweep publishes per batch, and at most in batches.
 SWEEP_BATCH = 500
 SWEEP_BATCHES = 20
+#: The least time a published sweep stays worth running (seconds).
+SWEEP_EXPIRES = 60.0
 #: ``app.conf`` key naming the notify configuration file the workers read.
 CONFIG_KEY = "notify_config"
 
@@ -102,11 +104,20 @@ def deliver(
 
 
 def sweep(task: Task[Any, Any]) -> int:
-    """Publish a task for every delivery overdue by ``sweep_after``; how many."""
+    """Publish a task for every delivery overdue by ``sweep_after``; how many.
+
+    While the queue has a backlog, a pending delivery overdue by ``sweep_after`` may just
+    be waiting its turn in it: then only ended leases are swept (a killed worker's), and
+    the pending ones wait until the queue drains. A queue that cannot be read is
+    treated as empty: a duplicate task costs a no-op, a lost one a message.
+    """
     state = _process(task.app)
+    pending = state.publisher.backlog() in (0, None)
     total = 0
     for _ in range(SWEEP_BATCHES):
-        ids = state.runner.sweep(older_than=state.settings.sweep_after, limit=SWEEP_BATCH)
+        ids = state.runner.sweep(
+            older_than=state.settings.sweep_after, limit=SWEEP_BATCH, pending=pending
+        )
         total += state.publisher.publish(Item(i) for i in ids)
         if len(ids) < SWEEP_BATCH:
             break
@@ -115,7 +126,7 @@ def sweep(task: Task[Any, Any]) -> int:
     return total
 
 
-def setup(app: Celery, config: str | os.PathLike[str] | None = None) -> Celery:
+def setup(app: Celery, config: str | os.PathLike[str] | Config | None = None) -> Celery:
     """Register notify's tasks on ``app``, route them to the queue, schedule the sweep.
 
     ``config`` is the notify configuration the workers read (default: ``$NOTIFY_CONFIG``,
@@ -125,15 +136,19 @@ def setup(app: Celery, config: str | os.PathLike[str] | None = None) -> Celery:
     from celery.signals import worker_process_shutdown, worker_shutdown
 
     # reads the file only: the store, clients and loop are made in each worker process
-    loaded = Notifier.from_config(config).config
+    loaded = config if isinstance(config, Config) else Notifier.from_config(config).config
     settings = CelerySettings.from_config(loaded)
-    app.conf[CONFIG_KEY] = os.path.abspath(loaded.source)
+    if os.path.isfile(loaded.source):  # else the workers find it as notify does
+        app.conf[CONFIG_KEY] = os.path.abspath(loaded.source)
     # acknowledged once it ran; given back to the queue when its worker process dies
     app.task(
         name=DELIVER, bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True
     )(deliver)
-    # a lost sweep is harmless (the next one comes), and a late one is pointless
-    app.task(name=SWEEP, bind=True, ignore_result=True, expires=settings.sweep_every)(sweep)
+    # A lost sweep is harmless (the next one comes). One waits behind the queue's backlog,
+    # so it must not expire as soon as the next is due: it would never run on a busy
+    # queue. Expiring at all only keeps sweeps from piling up while no worker runs.
+    expires = max(SWEEP_EXPIRES, 10 * settings.sweep_every)
+    app.task(name=SWEEP, bind=True, ignore_result=True, expires=expires)(sweep)
     route = {"queue": settings.queue}
     routes = app.conf.task_routes
     ours = {DELIVER: route, SWEEP: route}
@@ -148,7 +163,7 @@ def setup(app: Celery, config: str | os.PathLike[str] | None = None) -> Celery:
         "notify-sweep": {
             "task": SWEEP,
             "schedule": settings.sweep_every,
-            "options": {"queue": settings.queue, "expires": settings.sweep_every},
+            "options": {"queue": settings.queue, "expires": expires},
         },
     }
     worker_process_shutdown.connect(close_processes, weak=False)
