@@ -27,12 +27,13 @@ retry = {{ attempts = 10, backoff = 0.1, max_delay = 1 }}
 
 
 def send(fleet: Fleet, count: int) -> list[str]:
+    """``count`` sends; each returns once stored and handed over (or not: broker down)."""
     with fleet.notifier() as n:
-        return [
-            d.id
-            for i in range(count)
-            for d in n.send(Message(title=f"m{i}"), to=["sink"]).deliveries
+        results = [
+            d for i in range(count) for d in n.send(Message(title=f"m{i}"), to=["sink"]).deliveries
         ]
+    assert {(d.status, d.reason) for d in results} == {("pending", "queued")}
+    return [d.id for d in results]
 
 
 def test_sigkill_a_worker_with_1000_in_flight_loses_nothing(redis_server, tmp_path):

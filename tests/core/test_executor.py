@@ -330,3 +330,25 @@ def test_a_sweep_returns_what_no_task_carries(recorder, tmp_path):
         assert runner.sweep(older_than=60) == []
         clock.advance(61)
         assert sorted(runner.sweep(older_than=60)) == sorted(lost)
+
+
+def test_a_shared_limiter_that_cannot_be_reached_leaves_the_send_queued(recorder, tmp_path):
+    from notify_core.testing._services import free_port
+
+    down = f"redis://:hunter2hunter2@127.0.0.1:{free_port()}/0"
+    config = parse_config(
+        {
+            "notify": {"limiter": down},
+            "channels": {"hook": {"provider": "webhook", "url": f"{recorder.url}/hook"}},
+        },
+        PROVIDERS,
+        env={},
+    )
+    with Notifier(config=config, db=tmp_path / "e.db", providers=PROVIDERS, env={}) as n:
+        [delivery] = n.send(Message(title="paced elsewhere")).deliveries
+    assert (delivery.status, delivery.attempts) == ("pending", 0)
+    assert delivery.reason.startswith("rate limiter: Redis at redis://:***@127.0.0.1")
+    assert "hunter2" not in delivery.reason
+    assert recorder.requests == []
+    rows = query(tmp_path / "e.db", "SELECT status, lease_owner FROM deliveries")
+    assert rows == [{"status": "pending", "lease_owner": None}]  # due now, for a worker
