@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Protocol
 
 from ._config import DEFAULT_EXECUTOR
@@ -85,6 +84,8 @@ def load_executor(name: str) -> ExecutorFactory:
     """The factory of the executor called ``name`` (an entry point, loaded now)."""
     if name == DEFAULT_EXECUTOR:
         return LocalExecutor
+    from importlib.metadata import entry_points  # read only for a named executor
+
     found = entry_points(group=EXECUTORS_GROUP, name=name)
     if not found:
         installed = sorted({ep.name for ep in entry_points(group=EXECUTORS_GROUP)})
