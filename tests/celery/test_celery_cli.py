@@ -125,3 +125,16 @@ def test_the_celery_executor_needs_its_executor_name():
     config = parse_config({}, Providers.discover(), env={})
     with pytest.raises(ConfigError, match=r"notify\.executor: notify_celery needs executor"):
         CelerySettings.from_config(config)
+
+
+def test_an_executor_that_is_not_installed_is_one_line_exit_2_and_stores_nothing(tmp_path):
+    (tmp_path / "notify.toml").write_text(
+        '[notify]\nexecutor = "rq"\n[channels.ops]\nprovider = "webhook"\nurl = "http://127.0.0.1:9/x"\n'
+    )
+    out = run_notify("send", "-t", "x", "--to", "ops", cwd=tmp_path)
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        "notify: error: notify.toml: notify.executor: no executor 'rq' is installed; "
+        "known: local, celery"
+    ]
+    assert not (tmp_path / "notify.db").exists()

@@ -80,8 +80,11 @@ class Executor(Protocol):
 ExecutorFactory = Callable[["Notifier"], Executor]
 
 
-def load_executor(name: str) -> ExecutorFactory:
-    """The factory of the executor called ``name`` (an entry point, loaded now)."""
+def load_executor(name: str, source: str | None = None) -> ExecutorFactory:
+    """The factory of the executor called ``name`` (an entry point, loaded now).
+
+    ``source`` (the configuration file) is named in the error when there is none.
+    """
     if name == DEFAULT_EXECUTOR:
         return LocalExecutor
     from importlib.metadata import entry_points  # read only for a named executor
@@ -92,14 +95,16 @@ def load_executor(name: str) -> ExecutorFactory:
         known = ", ".join([DEFAULT_EXECUTOR, *installed])
         hint = f" (pip install notify-{name}?)" if name == "celery" else ""
         raise ConfigError(
-            f"no executor {name!r} is installed{hint}; known: {known}", path="notify.executor"
+            f"no executor {name!r} is installed{hint}; known: {known}",
+            source=source,
+            path="notify.executor",
         )
     entry = next(iter(found))
     try:
         factory: ExecutorFactory = entry.load()
     except ImportError as exc:
         raise ConfigError(
-            f"executor {name!r} cannot be loaded: {exc}", path="notify.executor"
+            f"executor {name!r} cannot be loaded: {exc}", source=source, path="notify.executor"
         ) from None
     return factory
 

@@ -162,7 +162,9 @@ class Notifier:
         """
         if self._executor is None:
             choice = self._executor_choice or self.config.executor
-            factory = load_executor(choice) if isinstance(choice, str) else choice
+            factory = (
+                load_executor(choice, self.config.source) if isinstance(choice, str) else choice
+            )
             self._executor = factory(self)
         return self._executor
 

@@ -189,7 +189,8 @@ class TaskRunner:
         job = await admit(claim, self.notifier.outbox, self.notifier.acceptance, dispatcher)
         if isinstance(job, DeliveryResult):
             return Step(delivery_id=delivery_id, result=job, why=job.status)
-        job.budget_from = budget_from
+        # a manual retry's fresh budget travels with its task (the row does not hold it)
+        job.budget_from = max(job.budget_from, budget_from)
         # one-time costs before the slot, as the dispatcher does (see Dispatcher._attempt)
         runtime.clients.get(job.channel.verify_tls)
         now = clock.time()

@@ -115,7 +115,7 @@ def check(config: ConfigOpt = None, json_out: JsonOpt = False) -> int:
     notifier = Notifier(config=loaded, providers=providers, db=":memory:")
     if loaded.executor != DEFAULT_EXECUTOR:
         try:  # finds the executor and reads its table ([celery]); connects to nothing
-            load_executor(loaded.executor)(notifier).close()
+            load_executor(loaded.executor, loaded.source)(notifier).close()
         except ConfigError as exc:
             problems.append(exc)
     checked = 0
