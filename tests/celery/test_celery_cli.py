@@ -4,6 +4,9 @@ what is stored when the broker is down, and what never shows a secret.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -138,3 +141,30 @@ def test_an_executor_that_is_not_installed_is_one_line_exit_2_and_stores_nothing
         "known: local, celery"
     ]
     assert not (tmp_path / "notify.db").exists()
+
+
+def test_a_worker_with_a_bad_celery_table_says_so_in_one_line(tmp_path):
+    write(tmp_path, 'queue = "notify"')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFY_")}
+    worker = subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "notify_celery.app", "worker"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert worker.returncode != 0
+    assert worker.stderr.strip().splitlines() == [
+        "notify_celery: notify.toml: celery.broker: missing: give the broker URL (redis://…), "
+        "or name your application's Celery app with celery.app"
+    ]
+
+
+def test_an_app_that_cannot_be_imported_is_refused_before_anything_is_stored(tmp_path):
+    write(tmp_path, 'app = "nowhere.celery:app"')
+    out = run_notify("send", "-t", "x", "--to", "ops", cwd=tmp_path)
+    assert out.returncode == 2
+    assert "celery.app: cannot import 'nowhere.celery:app'" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert query(tmp_path / "notify.db", "SELECT COUNT(*) AS n FROM deliveries") == [{"n": 0}]

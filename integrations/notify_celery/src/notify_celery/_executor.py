@@ -97,13 +97,16 @@ class CeleryExecutor:
             )
         from notify_core._writer import BatchWriter
 
+        pending = [Item(row.id) for row in accepted.rows if row.status == "pending"]
+        if pending:
+            self.publisher  # noqa: B018 (a celery.app that cannot be imported: stop before storing)
         if self._writer is None:
             self._writer = BatchWriter(self.notifier.store)
         writer = self._writer
         assert isinstance(writer, BatchWriter)
         # committed before any task exists: a worker never looks for a row not yet there
         await writer.call(self.notifier.store.add, accepted.rows)
-        await self._publish([Item(row.id) for row in accepted.rows if row.status == "pending"])
+        await self._publish(pending)
         return []
 
     async def retry(self, ids: Sequence[str], *, wait: float) -> list[DeliveryResult]:
