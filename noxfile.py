@@ -14,6 +14,8 @@ PLUGINS = sorted(str(p) for p in (ROOT / "plugins").iterdir() if (p / "pyproject
 #: Third-party-style plugins (notify-discord, notify-mattermost): installed and tested like
 #: the bundled ones, so the plugin guide's examples keep working.
 EXAMPLES = sorted(str(p) for p in (ROOT / "examples").iterdir() if (p / "pyproject.toml").exists())
+#: Optional distributions beside the core: notify-serve (the HTTP service and dashboard).
+EXTRAS = ["./serve"]
 #: Integrations with what an application already runs (notify-celery): not providers.
 INTEGRATIONS = sorted(
     str(p) for p in (ROOT / "integrations").iterdir() if (p / "pyproject.toml").exists()
@@ -21,10 +23,14 @@ INTEGRATIONS = sorted(
 TEST_DEPS = ["pytest", "respx", "hypothesis", "standardwebhooks", "jsonschema", "slack_sdk"]
 #: Clients of the real PostgreSQL and Redis servers the test kit starts (testing/_services.py).
 TEST_DEPS += ["psycopg[binary]", "psycopg-pool", "redis"]
+#: notify serve's tests: the dashboard in Debian's Chromium, and the OpenAPI document fuzzed.
+TEST_DEPS += ["playwright", "schemathesis"]
+#: The e-mail tests run real SMTP servers (plain, STARTTLS, TLS) locally.
+TEST_DEPS += ["aiosmtpd", "trustme"]
 
 
 def install_packages(session: nox.Session) -> None:
-    packages = [*PLUGINS, *EXAMPLES, *INTEGRATIONS]
+    packages = [*PLUGINS, *EXAMPLES, *EXTRAS, *INTEGRATIONS]
     session.install("-e", "./core", *[arg for p in packages for arg in ("-e", p)])
 
 
@@ -47,14 +53,21 @@ def typecheck(session: nox.Session) -> None:
     install_packages(session)
     # redis ships its types; celery-types holds Celery's and kombu's
     session.install("mypy==2.4.1", "pytest", "respx", "hypothesis", "redis", "celery-types")
-    session.run("mypy", "core/src", *[f"{p}/src" for p in (*PLUGINS, *EXAMPLES, *INTEGRATIONS)])
+    session.run(
+        "mypy", "core/src", *[f"{p}/src" for p in (*PLUGINS, *EXAMPLES, *EXTRAS, *INTEGRATIONS)]
+    )
 
 
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
-    """Figures, printed and written to benchmarks/RESULTS.md; needs nginx (apt) or aiohttp."""
+    """Figures, printed and written to benchmarks/RESULTS.md; needs nginx (apt) or aiohttp.
+
+    bench_email.py prints its own table (SMTP connection reuse) and writes no file.
+    """
     install_packages(session)
     session.install("apprise")  # the alternative users would reach for, measured side by side
     session.install("redis")  # bench_limiter.py: the Redis-backed limiter
+    session.install("aiohttp")  # bench_serve.py: the load generator
+    session.install("aiosmtpd", "trustme")  # bench_email's local SMTP server and its certificate
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)

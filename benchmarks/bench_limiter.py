@@ -20,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from notify_core import Rate
-from notify_core._limits import TokenBucket
+from notify_core._clock import SYSTEM_CLOCK
 from notify_core._limits_gcra import GcraLimiter
 from notify_core._limits_redis import RedisLimiter
 
@@ -104,9 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"rate-limit reservations on {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"{'measurement':<52} {'reservations':>15} {'per call':>12}")
 
-    clock = time.monotonic
-    bucket = TokenBucket(RATE)  # the system clock
-    sync_loop("TokenBucket.reserve (in-process, sync)", n_local, bucket.reserve)
+    clock = SYSTEM_CLOCK
     gcra = GcraLimiter(clock)
     sync_loop(
         "GcraLimiter.reserve_now (in-process, sync)",

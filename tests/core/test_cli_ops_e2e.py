@@ -160,7 +160,7 @@ def test_prune_keeps_pending_work(notify_cli, tmp_path, recorder):
     assert notify_cli("send", "-t", "done", "--to", "good").returncode == 0
     assert notify_cli("send", "-t", "later", "--to", "good", "--wait", "0").returncode == 0
     time.sleep(0.05)
-    result = as_json(notify_cli("prune", "--older-than", "0s", "--json"))
+    result = as_json(notify_cli("prune", "--older-than", "0s", "--yes", "--json"))
     assert result == {"removed": 1}
     assert [r["status"] for r in query(tmp_path / "ops.db", "SELECT status FROM deliveries")] == [
         "pending"
@@ -172,9 +172,11 @@ def test_prune_keeps_pending_work(notify_cli, tmp_path, recorder):
     [
         (["log", "--since", "soon"], "--since: expected a duration"),
         (["log", "--status", "lost"], "--status 'lost'"),
-        (["log", "show", "zzz"], "no delivery 'zzz'"),
-        (["retry"], "give delivery IDs or --failed"),
-        (["retry", "--channel", "good"], "give delivery IDs or --failed"),
+        (["log", "show", "zzz"], "no database at "),  # read commands never create one
+        (["log", "--db", "typo.db"], "no database at typo.db"),
+        (["retry"], "give the delivery IDs to retry, or --failed"),
+        (["retry", "--channel", "good"], "give the delivery IDs to retry, or --failed"),
+        (["retry", "abc", "--failed"], "give delivery IDs or --failed, not both"),
         (["enable", "nope"], "unknown channel 'nope'"),
         (["test", "nope"], "unknown channel 'nope'"),
         (["worker", "--concurrency", "0"], "--concurrency"),
@@ -190,6 +192,15 @@ def test_wrong_arguments_never_print_a_traceback(notify_cli, tmp_path, recorder,
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "typo.db").exists()
+
+
+def test_an_unknown_delivery_id_is_named(notify_cli, tmp_path, recorder):
+    write_config(tmp_path, f"{recorder.url}/a", f"{recorder.url}/b")
+    assert notify_cli("send", "-t", "x", "--to", "good").returncode == 0
+    result = notify_cli("log", "show", "zzz")
+    assert result.returncode == 2
+    assert "no delivery 'zzz'" in result.stderr
 
 
 def test_version_lists_core_and_plugins(notify_cli):

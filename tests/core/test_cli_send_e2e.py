@@ -181,6 +181,35 @@ settings.auth = {{ type = "bearer", token = "${{TOKEN}}" }}
     assert json.loads(dry.stdout)[0]["payload"]["headers"]["Authorization"] == "****"
 
 
+def test_adhoc_settings_reach_the_channel_and_secret_ones_stay_masked(
+    recorder, notify_cli, tmp_path
+):
+    result = notify_cli(
+        "send", "--url", f"{recorder.url}/hook", "--provider", "webhook", "-t", "Deployed",
+        "--setting", "method=PUT", "--setting", "headers.X-Team=ml",
+        "--setting", "auth.type=bearer", "--setting", "auth.token=BEARERSECRET77",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    [request] = recorder.requests
+    assert (request.method, request.header("X-Team")) == ("PUT", "ml")
+    assert request.header("Authorization") == "Bearer BEARERSECRET77"
+    assert "BEARERSECRET77" not in result.stdout + result.stderr
+    assert b"BEARERSECRET77" not in stored_bytes(tmp_path / "notify.db")
+
+
+def test_a_misspelt_adhoc_setting_is_refused_with_the_known_ones(recorder, notify_cli, tmp_path):
+    result = notify_cli(
+        "send", "--url", f"{recorder.url}/hook", "--provider", "webhook", "-t", "x",
+        "--setting", "mehtod=PUT",
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr == (
+        "notify: error: webhook settings: unknown key 'mehtod': did you mean 'method'? "
+        "(known: method, headers, auth, secret, template)\n"
+    )
+    assert recorder.requests == []
+
+
 def test_dry_run_shows_payload_and_stores_nothing(recorder, notify_cli, tmp_path):
     result = notify_cli(
         "send", "--url", f"{recorder.url}/x", "--provider", "webhook", "-t", "Dry", "--dry-run"

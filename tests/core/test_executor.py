@@ -13,7 +13,7 @@ import pytest
 
 from notify_core import ConfigError, DeliveryResult, Message, Notifier, Providers, parse_config
 from notify_core._limiter_select import limiter_for
-from notify_core._limits import LocalLimiter
+from notify_core._limits_gcra import GcraLimiter
 from notify_core._limits_redis import RedisLimiter
 from notify_core.executor import Accepted, LocalExecutor, TaskRunner, load_executor
 from notify_core.testing import Answer, FakeClock, query
@@ -160,8 +160,8 @@ def test_a_limiter_url_s_password_never_shows_in_the_error():
 
 def test_limiter_for_picks_the_configured_limiter(tmp_path):
     with notifier(tmp_path, "http://127.0.0.1:9/x") as n:
-        assert isinstance(limiter_for(None, n.store, n.clock), LocalLimiter)
-        assert isinstance(limiter_for("local", n.store, n.clock), LocalLimiter)
+        assert isinstance(limiter_for(None, n.store, n.clock), GcraLimiter)
+        assert isinstance(limiter_for("local", n.store, n.clock), GcraLimiter)
         redis = limiter_for("redis://127.0.0.1:6379/3", n.store, n.clock)
         assert isinstance(redis, RedisLimiter)
         with pytest.raises(ConfigError, match=r"notify\.limiter"):
@@ -352,3 +352,34 @@ def test_a_shared_limiter_that_cannot_be_reached_leaves_the_send_queued(recorder
     assert recorder.requests == []
     rows = query(tmp_path / "e.db", "SELECT status, lease_owner FROM deliveries")
     assert rows == [{"status": "pending", "lease_owner": None}]  # due now, for a worker
+
+
+def test_an_auto_disable_in_a_task_hands_its_announcement_to_the_queue(recorder, tmp_path):
+    recorder.script(Answer(404, "gone"), path="/hook")
+    config = parse_config(
+        {
+            "notify": {"auto_disable_after": 1},
+            "channels": {
+                "hook": {"provider": "webhook", "url": f"{recorder.url}/hook", "events": ["job.*"]},
+                "owner": {
+                    "provider": "webhook",
+                    "url": f"{recorder.url}/owner",
+                    "events": ["notify.channel.disabled"],
+                },
+            },
+        },
+        PROVIDERS,
+        env={},
+    )
+    with Notifier(config=config, db=tmp_path / "e.db", providers=PROVIDERS, env={}) as n:
+        [delivery] = n.send(Message(title="x", event="job.done"), wait=0).deliveries
+        step = TaskRunner(n).attempt(delivery.id)
+        assert step.why == "failed"
+        [announced] = step.announced  # written pending; the task publishes it
+        row = n.store.get(announced)
+        assert row is not None
+        assert (row.channel, row.event, row.status) == (
+            "owner",
+            "notify.channel.disabled",
+            "pending",
+        )

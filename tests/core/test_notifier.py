@@ -220,24 +220,25 @@ def test_threads_can_share_one_notifier(tmp_path):
     assert len(sink.requests) == 40
 
 
-def test_worker_reports_a_delivery_it_could_not_record(tmp_path, monkeypatch, caplog):
+def test_worker_reports_a_delivery_it_could_not_record(tmp_path, caplog):
     import asyncio
-
-    from notify_core import StoreError
-    from notify_core._dispatch import Dispatcher
+    import sqlite3
 
     sink = Sink()
     with notifier(tmp_path, CONFIG, sink) as n:
         n.send(Message(title="later", event="training.x"), wait=0)
-
-        def broken_settle(self, *args, **kwargs):
-            raise StoreError("disk full")
-
-        monkeypatch.setattr(Dispatcher, "_settle", broken_settle)
+        # a real store failure when the attempt is recorded (as a full disk would be)
+        con = sqlite3.connect(n.db_path)
+        con.execute(
+            "CREATE TRIGGER full BEFORE UPDATE OF attempts ON deliveries"
+            " BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        )
+        con.commit()
+        con.close()
         with caplog.at_level("WARNING", logger="notify"):
             totals = asyncio.run(n.run_worker(once=True))
         [row] = n.store.query()
     assert totals["errors"] == 1
-    assert "StoreError: disk full" in caplog.text
+    assert "disk full" in caplog.text
     assert f"delivery {row.id}" in caplog.text
     assert row.status == "sending"  # still leased: it comes back when the lease ends

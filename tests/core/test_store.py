@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from notify_core import StoreError
+from notify_core import Channel, StoreError
 from notify_core._health import Health
 from notify_core._store import AttemptRow, NewDelivery, new_id, open_store
 from notify_core._store._sqlite import SCHEMA_VERSION
@@ -138,13 +138,14 @@ def test_auto_disable_after_consecutive_failures_and_success_resets(tmp_path):
     store = Store(tmp_path / "s.db", clock)
     disabled = []
     health = Health(store, clock=clock, auto_disable_after=3, on_disabled=disabled.append)
+    channel = Channel(name="c", provider="webhook", url="http://x")
     for _ in range(2):
-        assert health.failure("c", "boom") is None
+        assert health.failure(channel, "boom") is None
     health.success("c")
     assert store.channel_state("c").consecutive_failures == 0
-    results = [health.failure("c", "boom") for _ in range(4)]
+    results = [health.failure(channel, "boom") for _ in range(4)]
     assert [r is not None for r in results] == [False, False, True, False]  # once, not twice
-    assert [d.channel for d in disabled] == ["c"]
+    assert [d.channel.key for d in disabled] == ["c"]
     state = store.channel_state("c")
     assert state.auto_disabled and state.off
     assert "3 consecutive failures" in (state.disabled_reason or "")

@@ -14,7 +14,16 @@ from notify_core import RetryPolicy, TemplateError
 from notify_core._duration import parse_duration
 from notify_core._retry import next_delay, parse_retry_after
 from notify_core._template import EventTemplate
-from notify_core.plugin import Masker, placeholders, render, truncate, truncate_bytes, url_secrets
+from notify_core.plugin import (
+    MIN_SECRET,
+    Masker,
+    placeholders,
+    render,
+    truncate,
+    truncate_bytes,
+    url_secrets,
+    utc,
+)
 
 
 def test_render_fills_names_and_refuses_everything_else():
@@ -126,3 +135,17 @@ def test_truncate_respects_the_limit_and_marks_cuts(text, limit):
         assert out.endswith("…")
     out_b = truncate_bytes(text, limit)
     assert len(out_b.encode()) <= limit
+
+
+def test_utc_takes_naive_times_as_utc_and_converts_the_others():
+    naive = datetime(2026, 1, 2, 3, 4, 5)
+    assert utc(naive) == naive.replace(tzinfo=timezone.utc)
+    paris = datetime(2026, 1, 2, 4, 4, 5, tzinfo=timezone(timedelta(hours=1)))
+    assert utc(paris).isoformat() == "2026-01-02T03:04:05+00:00"
+
+
+def test_masking_has_one_threshold():
+    assert MIN_SECRET == 4
+    assert Masker(["abc", "abcd"]).secrets == ("abcd",)
+    assert url_secrets("https://[bad") == ("https://[bad",)  # unparsable: all of it
+    assert url_secrets("x?token=abc") == () and url_secrets("x?token=abcd") == ("abcd",)

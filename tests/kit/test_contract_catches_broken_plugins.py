@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from notify_core._cli._scaffold import CONTRACT_TEST, PLUGIN, render
+from notify_core._cli._scaffold import CONTRACT_TEST, EXAMPLES, PLUGIN, render
 
 pytest_plugins = ["pytester"]
 
@@ -30,9 +30,15 @@ def _lean_inner_sessions(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
 
 
+def write_plugin(pytester: pytest.Pytester, source: str) -> None:
+    pytester.makepyfile(
+        **{"notify_broken": source, "_examples": render(EXAMPLES, NAME)},
+        test_contract=render(CONTRACT_TEST, NAME),
+    )
+
+
 def run_contract(pytester: pytest.Pytester, source: str, *tests: str) -> pytest.RunResult:
-    pytester.makepyfile(**{"notify_broken": source})
-    pytester.makepyfile(test_contract=render(CONTRACT_TEST, NAME))
+    write_plugin(pytester, source)
     selection = " or ".join(tests)
     return pytester.runpytest_inprocess(
         "-p", "no:cacheprovider", "--tb=short", "-q", "-k", selection
@@ -47,8 +53,7 @@ def assert_caught(result: pytest.RunResult, test: str, *message: str) -> None:
 
 
 def test_the_intact_skeleton_passes_the_whole_contract(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(**{"notify_broken": plugin_source()})
-    pytester.makepyfile(test_contract=render(CONTRACT_TEST, NAME))
+    write_plugin(pytester, plugin_source())
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=15)
 
@@ -57,7 +62,10 @@ def test_an_impure_builder_is_caught(pytester: pytest.Pytester) -> None:
     source = plugin_source(
         ("import re\n", "import re\nimport uuid\nfrom datetime import datetime\n"),
         ('"id": delivery_id,', '"id": str(uuid.uuid4()),'),
-        ('"timestamp": when.isoformat(),', '"timestamp": datetime.now(timezone.utc).isoformat(),'),
+        (
+            '"timestamp": utc(message.timestamp).isoformat(),',
+            '"timestamp": datetime.now().isoformat(),',
+        ),
     )
     result = run_contract(pytester, source, "pure")
     assert_caught(
@@ -138,7 +146,7 @@ def test_dropping_retry_after_is_caught(pytester: pytest.Pytester) -> None:
 
 def test_a_secret_in_the_payload_body_is_caught(pytester: pytest.Pytester) -> None:
     source = plugin_source(
-        ('"id": delivery_id,', '"id": delivery_id,\n        "source": channel.url,')
+        ('"id": delivery_id,', '"id": delivery_id,\n        "source": target.url,')
     )
     result = run_contract(pytester, source, "leaks")
     assert_caught(
@@ -166,7 +174,7 @@ def test_a_secret_in_an_error_message_is_caught(pytester: pytest.Pytester) -> No
 
 
 def test_an_unmasked_display_is_caught(pytester: pytest.Pytester) -> None:
-    source = plugin_source(('display=url[: match.start("token")] + "****"', "display=url"))
+    source = plugin_source(('display=url[: match.start("token")] + MASK', "display=url"))
     result = run_contract(pytester, source, "documented")
     assert_caught(
         result,

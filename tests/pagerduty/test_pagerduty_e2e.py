@@ -182,3 +182,61 @@ def test_dry_run_prints_the_exact_event_with_the_key_masked(
     assert recorder.requests == []
     assert not (tmp_path / "n.db").exists()
     assert_key_never_shown(tmp_path, result)
+
+
+def test_an_adhoc_url_takes_the_key_as_an_option(
+    recorder: RecordingServer, notify_cli: Any, tmp_path: Path, check_event: Any
+) -> None:
+    recorder.script(accepted("disk"), path="/v2/enqueue")
+    db = tmp_path / "n.db"
+    sent = notify_cli(
+        "send", "--url", f"{PAGERDUTY}/v2/enqueue", "--option", f"routing_key={ROUTING_KEY}",
+        "--setting", "source=db-1", "--setting", "change_event=false",
+        "-t", "Disk full", "-s", "error", "--dedup-key", "disk", "--db", str(db), "--json",
+        env={"NOTIFY_REROUTE": f"{PAGERDUTY}={recorder.url}"},
+    )  # fmt: skip
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    [delivery] = json.loads(sent.stdout)["deliveries"]
+    assert (delivery["channel"], delivery["status"]) == ("adhoc:pagerduty", "delivered")
+    [request] = recorder.requests
+    event = request.json()
+    check_event(event)
+    assert (event["routing_key"], event["payload"]["source"]) == (ROUTING_KEY, "db-1")
+    [row] = query(db, "SELECT target FROM deliveries")
+    assert row["target"] == f"{PAGERDUTY}/v2/enqueue (routing key ****{ROUTING_KEY[-4:]})"
+    assert_key_never_shown(tmp_path, sent)
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (("--option", f"routing_ky={ROUTING_KEY}"), "--option 'routing_ky': pagerduty channels "
+         "have no such key (known: routing_key, region)"),
+        (("--option", ROUTING_KEY), "--option: expected KEY=VALUE (the value is not shown"),
+        (("--option", f"routing_key={ROUTING_KEY}", "--setting", "sorce=db-1"),
+         "pagerduty settings: unknown key 'sorce': did you mean 'source'? (known: source, "
+         "component, group, class, "
+         "event_action, change_event)"),
+        (("--setting", "source=x", "--to", "oncall"), "--url and --to cannot be combined"),
+    ],
+)  # fmt: skip
+def test_adhoc_options_and_settings_are_checked(
+    recorder: RecordingServer, notify_cli: Any, tmp_path: Path, args: tuple[str, ...], error: str
+) -> None:
+    db = tmp_path / "n.db"
+    result = notify_cli(
+        "send", "--url", f"{PAGERDUTY}/v2/enqueue", *args, "-t", "x", "--db", str(db),
+        env={"NOTIFY_REROUTE": f"{PAGERDUTY}={recorder.url}"},
+    )  # fmt: skip
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith(f"notify: error: {error}"), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert recorder.requests == []
+    assert_key_never_shown(tmp_path, result)
+
+
+def test_options_need_an_adhoc_url(notify_cli: Any, tmp_path: Path, setup: dict[str, str]) -> None:
+    for flag, value in (("--option", "region=eu"), ("--setting", "source=x")):
+        result = notify_cli("send", "--to", "oncall", flag, value, "-t", "x", env=setup)
+        assert result.returncode == 2
+        assert result.stderr == f"notify: error: {flag} goes with --url\n"

@@ -194,3 +194,39 @@ def test_silence_of_an_unknown_channel_is_refused(notify_cli, tmp_path, recorder
     result = notify_cli("silence", "--event", "*", "--channel", "mll", "--for", "1h")
     assert result.returncode == 2
     assert "unknown channel 'mll'" in result.stderr
+
+
+def test_an_auto_disabled_channel_is_announced_to_the_channels_that_take_the_event(
+    recorder, notify_cli, tmp_path
+):
+    recorder.script(*[Answer(404, "no_service")] * 3, path="/gone")
+    (tmp_path / "notify.toml").write_text(f"""
+[notify]
+db = "p.db"
+auto_disable_after = 3
+[channels.gone]
+provider = "webhook"
+url = "{recorder.url}/gone"
+events = ["*"]
+[channels.owner]
+provider = "webhook"
+url = "{recorder.url}/owner"
+events = ["notify.channel.disabled"]
+""")
+    for _ in range(4):
+        notify_cli("send", "-t", "x", "--to", "gone")
+    [news] = recorder.to("/owner")
+    body = news.json()
+    assert body["event"] == "notify.channel.disabled"
+    assert body["severity"] == "error"
+    assert "notify disabled channel gone after 3 failures" in body["title"]
+    assert "notify enable gone" in body["body"]
+    assert "HTTP 404: no_service" in body["body"]
+    # the channel never hears about itself, and nothing announces twice
+    assert len(recorder.to("/gone")) == 3
+    rows = query(
+        tmp_path / "p.db",
+        "SELECT channel, status FROM deliveries WHERE event = ?",
+        "notify.channel.disabled",
+    )
+    assert rows == [{"channel": "owner", "status": "delivered"}]

@@ -52,7 +52,7 @@ class TestTeamsContract(ProviderContract):
             LOGIC,
             settings={"mentions": [{"name": "Ada"}]},
             secrets=(SIG,),
-            key="settings.mentions",
+            key="settings.mentions[0].id",
         ),
     )
     success_answers = (Answer(202, b""), Answer(200, "ok"))

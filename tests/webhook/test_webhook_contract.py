@@ -41,6 +41,7 @@ class TestWebhookContract(ProviderContract):
         Example("ftp://example.com/x", why="not http(s)"),
         Example("not a url", why="no scheme"),
         Example("https://example.com/x", settings={"method": "DELETE"}, key="settings.method"),
+        Example("https://example.com/x", settings={"mehtod": "PUT"}, key="settings.mehtod"),
         Example("https://example.com/x", settings={"secret": "plain"}, key="settings.secret"),
         Example(
             "https://example.com/x",

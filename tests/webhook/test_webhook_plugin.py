@@ -156,3 +156,51 @@ async def test_signed_send_verifies_and_unsigned_has_no_signature(providers):
 def test_http_url_is_inferred_only_when_named(providers):
     with pytest.raises(InvalidTarget, match="pass --provider"):
         providers.infer("https://example.com/hook")
+
+
+def test_a_misspelt_setting_is_refused_not_ignored(providers):
+    """``mehtod = "PUT"`` used to be accepted silently: the request went out as POST."""
+    with pytest.raises(InvalidTarget) as info:
+        providers.validate(channel(mehtod="PUT"))
+    assert info.value.key == "settings.mehtod"
+    assert str(info.value) == (
+        "webhook settings: unknown key 'mehtod': did you mean 'method'? "
+        "(known: method, headers, auth, secret, template)"
+    )
+    with pytest.raises(InvalidTarget) as info:
+        providers.validate(channel(colour="red"))
+    assert "did you mean" not in str(info.value)  # no suggestion beats a wrong one
+
+
+def test_notify_check_points_at_the_misspelt_line(notify_cli, tmp_path):
+    (tmp_path / "notify.toml").write_text(
+        '[channels.audit]\nprovider = "webhook"\nurl = "https://example.com/hook"\n'
+        'settings = { mehtod = "PUT" }\n'
+    )
+    result = notify_cli("check")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "channels.audit.settings.mehtod: webhook settings: unknown key 'mehtod'" in (
+        result.stdout + result.stderr
+    )
+
+
+def test_settings_are_read_once_into_the_target(providers):
+    ch = channel(method="put", headers={"X-Team": "ml"}, auth={"type": "bearer", "token": "t0k3n"})
+    target = providers.validate(ch)
+    assert (target.state.method, dict(target.state.headers)) == (
+        "PUT",
+        {"X-Team": "ml", "Authorization": "Bearer t0k3n"},
+    )
+    assert "t0k3n" in target.secrets and "Bearer t0k3n" in target.secrets
+    payload = providers.build(ch, message(), "d1", target)
+    assert (payload.method, payload.headers["Authorization"]) == ("PUT", "Bearer t0k3n")
+
+
+@pytest.mark.parametrize(
+    ("settings", "key"),
+    [({"headers": {"X-A": {"b": 1}}}, "settings.headers.X-A"), ({"auth": "x"}, "settings.auth")],
+)
+def test_bad_nested_settings_name_their_key(providers, settings, key):
+    with pytest.raises(InvalidTarget) as info:
+        providers.validate(channel(**settings))
+    assert info.value.key == key

@@ -26,9 +26,9 @@ from ._errors import (
 from ._models import Action, Field, Message, Severity
 from ._notifier import Notifier
 from ._plugins import Providers
-from ._results import DeliveryResult, PlannedDelivery, SendResult
+from ._results import DeliveryResult, PlannedDelivery, Progress, SendResult
 from ._routing import adhoc_channel
-from ._store import DeliveryStatus
+from ._store import AttemptRow, ChannelState, DeliveryRow, DeliveryStatus, Silence
 
 
 def __getattr__(name: str) -> Any:
@@ -45,11 +45,14 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "Action",
+    "AttemptRow",
     "Channel",
+    "ChannelState",
     "Clock",
     "Config",
     "ConfigError",
     "DeliveryResult",
+    "DeliveryRow",
     "DeliveryStatus",
     "Field",
     "InvalidTarget",
@@ -58,11 +61,13 @@ __all__ = [
     "NotifyError",
     "PayloadError",
     "PlannedDelivery",
+    "Progress",
     "Providers",
     "Rate",
     "RetryPolicy",
     "SendResult",
     "Severity",
+    "Silence",
     "StoreError",
     "TemplateError",
     "UnknownProvider",

@@ -133,7 +133,12 @@ class Acceptance:
                 return Verdict(f"cooldown: repeats delivery {repeat} within {channel.cooldown:g}s")
         return ACCEPTED
 
-    def recheck(self, channel: Channel) -> Verdict:
-        """The verdict for a stored delivery about to be sent (a worker, a retry)."""
-        reason = self.off_reason(channel)
+    def recheck(self, channel: Channel, *, explicit: bool = False) -> Verdict:
+        """The verdict for a stored delivery about to be sent (a worker, a retry).
+
+        An ``explicit`` retry (``notify retry``, in an incident) goes out even to a
+        channel switched off by hand or automatically: someone asked for exactly this
+        delivery. Kill switches in the environment and the configuration still hold.
+        """
+        reason = switch_reason(channel, self.env) if explicit else self.off_reason(channel)
         return Verdict(reason) if reason else ACCEPTED

@@ -43,14 +43,31 @@ CORE_CHANNEL_KEYS = frozenset(
 _NOTIFY_KEYS = frozenset(
     {"db", "concurrency", "wait", "auto_disable_after", "lease", "executor", "limiter"}
 )
-_TOP_KEYS = frozenset({"notify", "channels", "events", "tenants"})
+_TOP_KEYS = frozenset({"notify", "channels", "events", "tenants", "serve"})
 #: ``[notify] executor``: the default attempts deliveries in the sending process and in
 #: ``notify worker``; any other name is an installed executor (``notify_core.executors``).
 DEFAULT_EXECUTOR = "local"
 _EXECUTOR_NAME = re.compile(r"[a-z][a-z0-9_-]*\Z")
+_SERVE_KEYS = frozenset({"tokens", "host", "port"})
 _TEMPLATE_KEYS = frozenset({"title", "body", "severity", "fields", "actions", "dedup_key", "tags"})
 _ENV_REF = re.compile(r"\$\$|\$\{([^}]*)\}")
 _CHANNEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+
+
+@attrs.frozen(kw_only=True)
+class ServeConfig:
+    """``[serve]``: what ``notify serve`` (the notify-serve distribution) reads.
+
+    ``tokens`` are bearer tokens; they never appear in a repr (nor anywhere else).
+    """
+
+    tokens: tuple[str, ...] = attrs.field(default=(), repr=False)
+    host: str | None = None
+    port: int | None = None
+
+
+#: Bearer tokens shorter than this are refused: they could be guessed.
+MIN_TOKEN_LENGTH = 16
 
 
 @attrs.frozen(kw_only=True)
@@ -73,6 +90,7 @@ class Config:
     #: The executor's own table (``[celery]`` for ``executor = "celery"``), ``${ENV}``
     #: already interpolated; the executor validates it.
     executor_settings: Mapping[str, Any] = attrs.field(factory=dict)
+    serve: ServeConfig = attrs.field(factory=ServeConfig)
 
     def all_channels(self) -> list[Channel]:
         out = list(self.channels)
@@ -82,16 +100,23 @@ class Config:
 
 
 def find_config(
-    explicit: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+    explicit: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    implicit: bool = True,
 ) -> Path | None:
-    """``--config``, then ``$NOTIFY_CONFIG``, then ``./notify.toml``; None if none applies."""
+    """``--config``, then ``$NOTIFY_CONFIG``, then ``./notify.toml``; None if none applies.
+
+    ``implicit=False`` skips ``./notify.toml``: an ad hoc ``--url`` send must not read
+    whatever configuration happens to lie in the current folder.
+    """
     env = os.environ if env is None else env
     if explicit:
         return Path(explicit)
     if env.get(CONFIG_ENV):
         return Path(env[CONFIG_ENV])
     default = Path(DEFAULT_CONFIG)
-    return default if default.exists() else None
+    return default if implicit and default.exists() else None
 
 
 def load_config(
@@ -296,6 +321,8 @@ class _Reader:
             for event, spec in self.table(data.get("events", {}), "events").items()
             if (template := self.collecting(self.template, event, spec)) is not None
         }
+        if "serve" in data:
+            kwargs["serve"] = self.serve(data["serve"])
         return Config(
             source=self.source, channels=channels, tenants=tenants, templates=templates, **kwargs
         )
@@ -337,6 +364,25 @@ class _Reader:
         if problem is not None:
             raise self.error("notify.limiter", problem)
         return setting
+
+    def serve(self, value: Any) -> ServeConfig:
+        table = self.table(value, "serve")
+        self.unknown(table, _SERVE_KEYS, "serve")
+        tokens = self.strings(table.get("tokens", []), "serve.tokens")
+        for i, token in enumerate(tokens):
+            if len(token.strip()) < MIN_TOKEN_LENGTH or token != token.strip():
+                raise self.error(
+                    f"serve.tokens[{i}]",
+                    f"a token must be at least {MIN_TOKEN_LENGTH} characters without spaces"
+                    " around it (make one with: openssl rand -hex 32)",
+                )
+        host = self.string(table["host"], "serve.host") if "host" in table else None
+        port = None
+        if "port" in table:
+            port = self.integer(table["port"], "serve.port", minimum=0)
+            if port > 65535:
+                raise self.error("serve.port", f"must be at most 65535, got {port}")
+        return ServeConfig(tokens=tokens, host=host, port=port)
 
     def channels(self, value: Any, path: str, *, tenant: str | None) -> tuple[Channel, ...]:
         table = self.table(value, path)

@@ -9,7 +9,8 @@ channel could use.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import attrs
@@ -21,13 +22,20 @@ from ._job import Job
 from ._limits import Limiter
 from ._plugins import Providers
 from ._provider import Outcome, SendContext
-from ._results import DeliveryResult
+from ._results import DeliveryResult, Progress
 from ._retry import next_delay
 from ._store import AttemptRow, DeliveryStatus, Store
 from ._writer import BatchWriter
 
 if TYPE_CHECKING:
     from ._http import Clients
+
+log = logging.getLogger("notify")
+
+#: Told of every attempt once it is recorded (``Notifier.on_attempt``): the delivery's new
+#: state and the attempt itself (secrets already masked).
+#: told what each delivery is doing: see :class:`~notify_core.Progress`
+Observer = Callable[[Progress], None]
 
 
 def attempt_cap(timeout: float) -> float:
@@ -49,6 +57,7 @@ class Dispatcher:
         writer: BatchWriter,
         concurrency: int = 32,
         lease: float = 60.0,
+        observers: list[Observer] | None = None,
     ) -> None:
         self.store = store
         self.providers = providers
@@ -61,6 +70,15 @@ class Dispatcher:
         self.lease = lease
         self._slots = asyncio.Semaphore(concurrency)
         self.in_flight = 0
+        #: told when an attempt starts and how it ended (a terminal's status line, metrics)
+        self.observers = observers if observers is not None else []
+
+    def _tell(self, progress: Progress) -> None:
+        for observe in self.observers:
+            try:
+                observe(progress)
+            except Exception as exc:  # an observer (metrics) never breaks a delivery
+                log.warning("observer %r failed: %s: %s", observe, type(exc).__name__, exc)
 
     async def run(self, jobs: Iterable[Job], *, deadline: float) -> list[DeliveryResult]:
         """Attempt every job, retrying in-process until ``deadline`` (epoch seconds)."""
@@ -102,6 +120,16 @@ class Dispatcher:
         async with self._slots:
             self.in_flight += 1
             job.attempts += 1
+            if self.observers:
+                self._tell(
+                    Progress(
+                        delivery_id=job.id,
+                        channel=job.channel.key,
+                        provider=job.channel.provider,
+                        phase="attempt",
+                        attempt=job.attempts,
+                    )
+                )
             context = SendContext(
                 delivery_id=job.id,
                 attempt=job.attempts,
@@ -161,8 +189,9 @@ class Dispatcher:
                 reason = f"gave up after {job.attempts - job.budget_from} attempts: {reason}"
                 counts_as_failure = True
         lease_until = (next_at or 0) + self.lease if status == "sending" else None
+        attempt = attrs.evolve(attempt, error=reason or None)
         self.store.record_attempt(
-            attrs.evolve(attempt, error=reason or None),
+            attempt,
             status=status,
             owner=self.owner,
             next_attempt=next_at,
@@ -172,7 +201,23 @@ class Dispatcher:
         if status == "delivered":
             self.health.success(job.channel.key)
         elif status == "failed" and counts_as_failure:
-            self.health.failure(job.channel.key, reason)
+            self.health.failure(job.channel, reason)
+        if self.observers:
+            self._tell(
+                Progress(
+                    delivery_id=job.id,
+                    channel=job.channel.key,
+                    provider=job.channel.provider,
+                    phase="retry" if next_at is not None else "done",
+                    attempt=job.attempts,
+                    status=status,
+                    reason=reason,
+                    next_attempt=next_at,
+                    outcome=attempt.outcome,
+                    duration=attempt.duration,
+                    http_status=attempt.http_status,
+                )
+            )
         return DeliveryResult(
             id=job.id,
             channel=job.channel.name,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import re
 
+#: Longer than any notification should wait or be kept: a typo, not a plan.
+MAX_SECONDS = 100 * 365.25 * 86400.0
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*\Z", re.IGNORECASE)
 
@@ -13,10 +16,14 @@ def parse_duration(value: str | float | int) -> float:
     if isinstance(value, bool):
         raise ValueError(f"expected a duration like 30s, 5m, 2h or 7d, got {value!r}")
     if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError(f"a duration cannot be negative, got {value!r}")
-        return float(value)
-    match = _DURATION.match(str(value))
-    if not match:
-        raise ValueError(f"expected a duration like 30s, 5m, 2h or 7d, got {value!r}")
-    return float(match.group(1)) * _UNITS[match.group(2).lower()]
+        seconds = float(value)
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError(f"a duration is a number of seconds from 0, got {value!r}")
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise ValueError(f"expected a duration like 30s, 5m, 2h or 7d, got {value!r}")
+        seconds = float(match.group(1)) * _UNITS[match.group(2).lower()]
+    if seconds > MAX_SECONDS:
+        raise ValueError(f"{value!r} is too long (at most 100 years)")
+    return seconds

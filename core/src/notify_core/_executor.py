@@ -27,7 +27,6 @@ from ._errors import ConfigError
 from ._limits_redis import LimiterUnavailable
 from ._outbox import Accepted
 from ._results import DeliveryResult
-from ._worker import admit
 
 if TYPE_CHECKING:
     from ._dispatch import Dispatcher
@@ -128,23 +127,19 @@ class LocalExecutor:
         await dispatcher.writer.call(
             notifier.store.add, accepted.rows, owner=notifier.owner, lease=notifier.lease + wait
         )
-        return await self._run(dispatcher, accepted.jobs, wait)
+        results = await self._run(dispatcher, accepted.jobs, wait)
+        announcer = notifier._announcer
+        if announcer is not None and announcer.pending and wait > 0:
+            # one attempt each, now: the caller waits for its own message, not for the news
+            # about a channel; what needs a retry is left to the next worker
+            await notifier._attempt_now(announcer.take(), notifier.clock.time())
+        return results
 
     async def retry(self, ids: Sequence[str], *, wait: float) -> list[DeliveryResult]:
         notifier = self.notifier
         dispatcher = notifier._runtime().dispatcher
-        notifier.store.requeue(ids)
-        rows = notifier.store.claim_ids(notifier.owner, ids, lease=notifier.lease + wait)
-        jobs = []
-        results: list[DeliveryResult] = []
-        for row in rows:
-            job = await admit(row, notifier.outbox, notifier.acceptance, dispatcher)
-            if isinstance(job, DeliveryResult):
-                results.append(job)
-            else:
-                job.budget_from = row.attempts
-                jobs.append(job)
-        return results + await self._run(dispatcher, jobs, wait)
+        await dispatcher.writer.call(notifier.store.requeue, ids)
+        return await notifier._attempt_now(ids, notifier.clock.time() + wait, explicit=True)
 
     async def _run(
         self, dispatcher: Dispatcher, jobs: Sequence[Job], wait: float

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import attrs
 
+from ._channel import Channel
 from ._clock import Clock
 from ._store import ChannelState, Store
 
@@ -25,7 +26,7 @@ SUCCESS_EVERY = 1.0
 class Disabled:
     """A channel just switched off automatically, and why."""
 
-    channel: str
+    channel: Channel
     failures: int
     last_error: str
 
@@ -55,13 +56,14 @@ class Health:
             self.store.note_success(key)
             self._noted[key] = now
 
-    def failure(self, key: str, reason: str) -> Disabled | None:
+    def failure(self, channel: Channel, reason: str) -> Disabled | None:
         """Count a permanent failure; the :class:`Disabled` when it switched the channel off."""
+        key = channel.key
         self._noted.pop(key, None)
         count = self.store.note_failure(key, reason)
         if count < self.auto_disable_after:
             return None
-        disabled = Disabled(channel=key, failures=count, last_error=reason)
+        disabled = Disabled(channel=channel, failures=count, last_error=reason)
         if not self.store.auto_disable(key, disabled.reason):
             return None  # already off, or another process switched it first
         if self.on_disabled is not None:

@@ -1,7 +1,8 @@
 """Which rate limiter a notifier paces with: ``[notify] limiter``, read in one place.
 
-``local`` (the default) keeps token buckets in this process: exact for one sender, but
-every process has its own, so two workers each send at the full rate. A ``redis://``
+``local`` (the default) keeps the pace in this process (GCRA, the same math as in
+Redis): exact for one sender, but every process has its own, so two workers each send
+at the full rate. A ``redis://``
 (``rediss://``, ``unix://``) URL shares one pace per destination between every process
 and host that talks to that Redis (GCRA in a Lua script, :mod:`._limits_redis`): what
 several ``notify worker`` processes or a Celery fleet need. ``store`` names a limiter
@@ -14,7 +15,8 @@ from __future__ import annotations
 
 from ._clock import Clock
 from ._errors import ConfigError
-from ._limits import Limiter, LocalLimiter
+from ._limits import Limiter
+from ._limits_gcra import GcraLimiter
 from ._store import Store
 
 LOCAL = "local"
@@ -53,7 +55,7 @@ def limiter_for(setting: str | None, store: Store, clock: Clock) -> Limiter:
     imported only when one is configured.
     """
     if setting is None or setting == LOCAL:
-        return LocalLimiter(clock)
+        return GcraLimiter(clock)
     problem = check_limiter(setting)
     if problem is not None:
         raise ConfigError(problem, path="notify.limiter")

@@ -16,8 +16,8 @@ With emission interval ``T = 1 / per_second`` and ``burst`` = *b*:
 * giving a slot back stores ``max(tat - T, now)``: it frees the latest slot and cannot
   bank credit beyond an idle destination's burst.
 
-This is exactly the token bucket of :mod:`._limits` (tokens = ``b - (tat - now)/T``,
-capped at *b* ⇔ ``tat ≥ now``); the tests check the two agree step by step.
+This is exactly a token bucket (tokens = ``b - (tat - now)/T``, capped at *b* ⇔
+``tat ≥ now``) kept as one number; the tests check the two agree step by step.
 
 Times are integer microseconds, so that the Python here and the Lua script in
 :mod:`._limits_redis` compute the same numbers bit for bit (no float rounding order to
@@ -30,10 +30,9 @@ The limiter protocol (``reserve``/``unreserve``/``aclose``) is documented in
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable
 
 from ._channel import Rate
+from ._clock import SYSTEM_CLOCK, Clock
 
 US = 1_000_000
 
@@ -64,16 +63,16 @@ def gcra_unreserve(stored: int | None, now: int, interval: int) -> int | None:
 class GcraLimiter:
     """The GCRA limiter in one process: for one worker, and for testing the math.
 
-    ``clock`` returns monotonic seconds (injected so that tests need no sleeping); it is
-    read at microsecond resolution. Destinations idle for longer than their queue are
+    ``clock`` is the injected clock (its monotonic time, read at microsecond resolution),
+    so that tests need no sleeping. Destinations idle for longer than their queue are
     forgotten from time to time, so memory follows the active destinations only.
     """
 
     #: Forget idle destinations every this many reservations.
     SWEEP_EVERY = 4096
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
+    def __init__(self, clock: Clock = SYSTEM_CLOCK) -> None:
+        self._clock = clock.monotonic
         self._tats: dict[str, int] = {}
         self._since_sweep = 0
 

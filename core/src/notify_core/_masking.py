@@ -19,7 +19,10 @@ _SECRET_KEY = re.compile(
     r"(secret|token|password|passwd|(?<!dedup_)key|authorization|signature|sig)$",
     re.IGNORECASE,
 )
-_MIN_SECRET = 6
+#: The shortest string taken for a secret. Shorter values are never masked (and never
+#: checked for leaks by the contract kit): masking every ``on`` or ``eu`` a channel
+#: holds would scramble ordinary text, and a credential that short protects nothing.
+MIN_SECRET = 4
 
 
 def mask_value(secret: str) -> str:
@@ -45,7 +48,7 @@ def url_secrets(url: str) -> tuple[str, ...]:
     try:
         parts = urlsplit(url)
     except ValueError:
-        return (url,) if len(url) >= _MIN_SECRET else ()
+        return (url,) if len(url) >= MIN_SECRET else ()
     found: list[str] = []
     if parts.password:
         found.append(parts.password)
@@ -53,7 +56,7 @@ def url_secrets(url: str) -> tuple[str, ...]:
         random_looking = (
             len(value) >= 16 and any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
         )
-        if (is_secret_key(name) and len(value) >= 4) or random_looking:
+        if (is_secret_key(name) and len(value) >= MIN_SECRET) or random_looking:
             found.append(value)
     for segment in parts.path.split("/"):
         has_digit = any(c.isdigit() for c in segment)
@@ -63,6 +66,7 @@ def url_secrets(url: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+#: What stands in for a secret, or for the part of one that is not shown.
 MASK = "****"
 
 
@@ -99,12 +103,15 @@ def _replacer(match: re.Match[str]) -> str:
 
 
 class Masker:
-    """Replaces known secrets in text and in JSON-like data."""
+    """Replaces known secrets in text and in JSON-like data.
+
+    Values shorter than :data:`MIN_SECRET` are ignored, whoever declared them.
+    """
 
     __slots__ = ("_pattern", "_secrets")
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        unique = {s for s in secrets if s and len(s) >= 4}
+        unique = {s for s in secrets if len(s) >= MIN_SECRET}
         self._secrets = tuple(sorted(unique, key=len, reverse=True))
         self._pattern = (
             re.compile("|".join(re.escape(s) for s in self._secrets)) if self._secrets else None

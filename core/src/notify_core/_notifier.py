@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ._acceptance import Acceptance, switch_reason
+from ._announce import Announcer
 from ._blocking import Bridge
 from ._channel import Channel
 from ._clock import SYSTEM_CLOCK, Clock
 from ._config import DB_ENV, DEFAULT_DB, NO_CONFIG, Config, find_config, load_config
-from ._dispatch import Dispatcher, attempt_cap
+from ._dispatch import Dispatcher, Observer, attempt_cap
 from ._errors import ConfigError, NotifyError
 from ._executor import Executor, ExecutorFactory, load_executor
 from ._health import Health
@@ -34,12 +35,12 @@ from ._limits import Limiter
 from ._models import Message, Severity
 from ._outbox import Outbox, payload_record
 from ._plugins import Providers
-from ._results import DeliveryResult, PlannedDelivery, SendResult
+from ._results import DeliveryResult, PlannedDelivery, Progress, SendResult
 from ._routing import Router, for_tenant
 from ._store import Store, open_store
 from ._targets import Targets
 from ._template import default_message
-from ._worker import Worker
+from ._worker import Worker, admit
 from ._writer import BatchWriter
 
 if TYPE_CHECKING:
@@ -86,6 +87,7 @@ class Notifier:
         concurrency: int | None = None,
         env: Mapping[str, str] | None = None,
         clock: Clock | None = None,
+        read_only: bool = False,
         executor: str | ExecutorFactory | None = None,
     ) -> None:
         self.env = os.environ if env is None else env
@@ -107,11 +109,15 @@ class Notifier:
         self._acceptance: Acceptance | None = None
         self._outbox: Outbox | None = None
         self._health: Health | None = None
+        self._announcer: Announcer | None = None
         self._runtime_: _Runtime | None = None
+        self._observers: list[Observer] = []
         self._executor_choice = executor
         self._executor: Executor | None = None
         self._bridge = Bridge(self)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        #: open the store only to read (the log commands): never create or change it
+        self.read_only = read_only
 
     @classmethod
     def from_config(cls, path: str | os.PathLike[str] | None = None, **kwargs: Any) -> Notifier:
@@ -128,7 +134,7 @@ class Notifier:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = open_store(self.db_path, clock=self.clock)
+            self._store = open_store(self.db_path, clock=self.clock, read_only=self.read_only)
         return self._store
 
     @property
@@ -148,8 +154,12 @@ class Notifier:
     @property
     def health(self) -> Health:
         if self._health is None:
+            self._announcer = Announcer(self.router, self.outbox, self.store)
             self._health = Health(
-                self.store, clock=self.clock, auto_disable_after=self.config.auto_disable_after
+                self.store,
+                clock=self.clock,
+                auto_disable_after=self.config.auto_disable_after,
+                on_disabled=self._announcer.channel_disabled,
             )
         return self._health
 
@@ -207,6 +217,7 @@ class Notifier:
             writer=BatchWriter(self.store),
             concurrency=concurrency,
             lease=self.lease,
+            observers=self._observers,
         )
         return clients, dispatcher
 
@@ -262,6 +273,16 @@ class Notifier:
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.aclose()
+
+    def observe(self, observer: Callable[[Progress], None]) -> None:
+        """Call ``observer(progress)`` when an attempt starts and when it has been recorded.
+
+        Every send, retry and worker of this notifier reports through it: ``notify send``
+        draws its status line so, ``notify serve`` counts its Prometheus metrics. It runs
+        on the event loop's thread, the recorded ones inside the store's write batch:
+        keep it quick; an exception is logged and ignored.
+        """
+        self._observers.append(observer)
 
     # -- channels and routing -------------------------------------------------------
 
@@ -346,6 +367,27 @@ class Notifier:
         results = [*accepted.results, *await executor.submit(accepted, wait=wait)]
         return SendResult(message_id=accepted.message_id, deliveries=accepted.ordered(results))
 
+    async def _attempt_now(
+        self, ids: Sequence[str], deadline: float, *, explicit: bool = False
+    ) -> list[DeliveryResult]:
+        """Claim these stored deliveries and attempt them in this process until ``deadline``."""
+        dispatcher = self._runtime().dispatcher
+        lease = self.lease + max(0.0, deadline - self.clock.time())
+        rows = await dispatcher.writer.call(self.store.claim_ids, self.owner, ids, lease=lease)
+        jobs = []
+        results: list[DeliveryResult] = []
+        for row in rows:
+            job = await admit(row, self.outbox, self.acceptance, dispatcher, explicit=explicit)
+            if isinstance(job, DeliveryResult):
+                results.append(job)
+            else:
+                if explicit:  # a retry someone asked for gets a fresh budget
+                    job.budget_from = row.attempts
+                jobs.append(job)
+        if jobs:
+            results += await dispatcher.run(jobs, deadline=deadline)
+        return results
+
     def send(
         self,
         message: Message,
@@ -392,8 +434,9 @@ class Notifier:
         """Requeue failed (or skipped) deliveries and attempt them now, keeping their ids.
 
         Each keeps its history; its payload is rebuilt from the stored message and the
-        channel's *current* configuration, so a fixed URL takes effect. With an
-        executor that attempts elsewhere, they are handed over and reported ``pending``.
+        channel's *current* configuration, so a fixed URL takes effect. They go out even
+        to a channel that is disabled (someone asked for them); kill switches still hold.
+        With an executor that attempts elsewhere, they are handed over, ``pending``.
         """
         wait = self.wait if wait is None else wait
         return await self.executor.retry(ids, wait=wait)

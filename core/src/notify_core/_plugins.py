@@ -59,6 +59,9 @@ class Providers:
         self.pm.register(self._core, name="notify_core.builtin")
         #: entry points skipped because ``NOTIFY_BLOCK_PLUGINS`` names them
         self.blocked: dict[str, str] = {}
+        from ._console import ConsolePlugin  # the one provider that needs nothing installed
+
+        self.register(ConsolePlugin(), name="console", distribution="notify-core")
 
     @classmethod
     def discover(cls, env: Mapping[str, str] | None = None) -> Providers:

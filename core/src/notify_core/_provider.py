@@ -36,7 +36,8 @@ class ProviderSpec:
     are the extra top-level keys a channel of this provider may set (PagerDuty's
     ``routing_key``); those in ``secret_keys`` are masked everywhere. ``limits`` is
     free-form documentation of the provider's payload limits, shown by
-    ``notify plugins --json`` and used by the contract test kit.
+    ``notify plugins --json`` and used by the contract test kit. ``example`` is a
+    channel's keys as TOML for ``notify init`` (secrets as ``${VARIABLES}``).
     """
 
     name: str
@@ -50,6 +51,9 @@ class ProviderSpec:
     requires_url: bool = True
     max_payload_bytes: int | None = None
     limits: Mapping[str, int] = attrs.field(factory=dict)
+    #: the keys of a channel of this provider, as TOML (no table header): what
+    #: ``notify init`` writes, commented out, into a starter configuration
+    example: str = ""
 
     def recognizes(self, url: str) -> bool:
         return any(p.match(url) for p in self.url_patterns)

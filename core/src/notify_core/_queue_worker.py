@@ -60,6 +60,11 @@ class Step:
     slot: float | None = None
     #: Attempts made before the current retry budget began (``notify retry`` resets it).
     budget_from: int = 0
+    #: A retry someone asked for (``notify retry``): it goes out even to a disabled channel.
+    explicit: bool = False
+    #: Deliveries this run wrote and nobody carries yet (``notify.channel.disabled``
+    #: announcements): the queue publishes a task for each.
+    announced: tuple[str, ...] = ()
     #: Why, in a word or a phrase, for logs: ``delivered``, ``retry``, ``paced``, ``leased``…
     why: str = ""
 
@@ -141,7 +146,13 @@ class TaskRunner:
     # -- one delivery ---------------------------------------------------------------
 
     def _claim(
-        self, delivery_id: str, owner: str, *, slot: float | None, budget_from: int
+        self,
+        delivery_id: str,
+        owner: str,
+        *,
+        slot: float | None,
+        budget_from: int,
+        explicit: bool,
     ) -> DeliveryRow | Step:
         """The row, claimed; or the step to take when it is not ours to attempt now.
 
@@ -158,6 +169,7 @@ class TaskRunner:
                 again_at=again_at,
                 slot=slot,
                 budget_from=budget_from,
+                explicit=explicit,
                 why=why,
             )
 
@@ -174,19 +186,35 @@ class TaskRunner:
         return claimed[0] if claimed else step("claimed by another worker")
 
     async def aattempt(
-        self, delivery_id: str, *, slot: float | None = None, budget_from: int = 0
+        self,
+        delivery_id: str,
+        *,
+        slot: float | None = None,
+        budget_from: int = 0,
+        explicit: bool = False,
     ) -> Step:
         """Claim ``delivery_id``, wait for its slot (briefly), attempt it once, record it."""
+        step = await self._attempt(delivery_id, slot, budget_from, explicit)
+        announcer = self.notifier._announcer
+        if announcer is not None and announcer.pending:  # a channel was just switched off
+            step = attrs.evolve(step, announced=tuple(announcer.take()))
+        return step
+
+    async def _attempt(
+        self, delivery_id: str, slot: float | None, budget_from: int, explicit: bool
+    ) -> Step:
         runtime = self._runtime()
         dispatcher = runtime.dispatcher
         writer, store, owner = dispatcher.writer, dispatcher.store, dispatcher.owner
         clock = self.notifier.clock
         claim = await writer.call(
-            self._claim, delivery_id, owner, slot=slot, budget_from=budget_from
+            self._claim, delivery_id, owner, slot=slot, budget_from=budget_from, explicit=explicit
         )
         if isinstance(claim, Step):
             return claim
-        job = await admit(claim, self.notifier.outbox, self.notifier.acceptance, dispatcher)
+        job = await admit(
+            claim, self.notifier.outbox, self.notifier.acceptance, dispatcher, explicit=explicit
+        )
         if isinstance(job, DeliveryResult):
             return Step(delivery_id=delivery_id, result=job, why=job.status)
         # a manual retry's fresh budget travels with its task (the row does not hold it)
@@ -201,7 +229,11 @@ class TaskRunner:
             until = now + LIMITER_RETRY
             await writer.call(store.postpone, delivery_id, owner, until=until)
             return Step(
-                delivery_id=delivery_id, again_at=until, budget_from=budget_from, why=str(exc)
+                delivery_id=delivery_id,
+                again_at=until,
+                budget_from=budget_from,
+                explicit=explicit,
+                why=str(exc),
             )
         wait = slot - clock.time()
         if wait > self.max_pace_wait:
@@ -212,6 +244,7 @@ class TaskRunner:
                 again_at=slot - self.lead,
                 slot=slot,
                 budget_from=budget_from,
+                explicit=explicit,
                 why="paced",
             )
         if wait > 0:
@@ -228,6 +261,7 @@ class TaskRunner:
                 result=result,
                 again_at=result.next_attempt,
                 budget_from=budget_from,
+                explicit=explicit,
                 why="retry",
             )
         return Step(delivery_id=delivery_id, result=result, why=result.status)
@@ -249,9 +283,18 @@ class TaskRunner:
 
     # -- the blocking twins, for task queues' worker threads and processes -------------
 
-    def attempt(self, delivery_id: str, *, slot: float | None = None, budget_from: int = 0) -> Step:
+    def attempt(
+        self,
+        delivery_id: str,
+        *,
+        slot: float | None = None,
+        budget_from: int = 0,
+        explicit: bool = False,
+    ) -> Step:
         """Blocking twin of :meth:`aattempt` (from a worker's thread, not an event loop)."""
-        return self._run(self.aattempt(delivery_id, slot=slot, budget_from=budget_from))
+        return self._run(
+            self.aattempt(delivery_id, slot=slot, budget_from=budget_from, explicit=explicit)
+        )
 
     def sweep(self, *, older_than: float, limit: int = 1000, pending: bool = True) -> list[str]:
         """Blocking twin of :meth:`asweep`."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
@@ -56,3 +56,27 @@ class PlannedDelivery:
     target: str
     payload: Mapping[str, Any]
     skip: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Progress:
+    """What a delivery is doing now, for someone watching (``notify send`` on a terminal).
+
+    ``phase`` is ``attempt`` when an attempt starts, ``retry`` when one ended and the next
+    is scheduled at ``next_attempt`` (epoch seconds) for ``reason``, ``done`` when the
+    delivery reached ``status``. After an attempt (``retry``, ``done``), ``outcome``
+    (``delivered``, ``retry``, ``failed``), ``duration`` (seconds) and ``http_status``
+    describe it, as the attempt log keeps it (secrets masked): what metrics count.
+    """
+
+    delivery_id: str
+    channel: str
+    provider: str
+    phase: Literal["attempt", "retry", "done"]
+    attempt: int
+    status: str = ""
+    reason: str = ""
+    next_attempt: float | None = None
+    outcome: str = ""
+    duration: float | None = None
+    http_status: int | None = None

@@ -7,6 +7,7 @@ reaches ``notify check`` as ``channels.<name>.settings.<key>: …``.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -17,7 +18,8 @@ from ._models import Severity
 class SettingsReader:
     """Typed reads of one channel's settings; raises :class:`InvalidTarget` naming the key.
 
-    Construction refuses keys outside ``known`` (listed in the given order).
+    Construction refuses keys outside ``known`` (listed in the given order), suggesting
+    the closest known key for a misspelt one.
     """
 
     def __init__(self, provider: str, settings: Mapping[str, Any], known: Iterable[str]) -> None:
@@ -26,8 +28,11 @@ class SettingsReader:
         self.known = tuple(known)
         unknown = sorted(str(k) for k in settings if k not in self.known)
         if unknown:
+            close = difflib.get_close_matches(unknown[0], self.known, n=1)
+            hint = f": did you mean {close[0]!r}?" if close else ""
             raise InvalidTarget(
-                f"{provider} settings: unknown key {unknown[0]!r} (known: {', '.join(self.known)})",
+                f"{provider} settings: unknown key {unknown[0]!r}{hint} "
+                f"(known: {', '.join(self.known)})",
                 key=f"settings.{unknown[0]}",
             )
 

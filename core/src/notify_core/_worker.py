@@ -23,19 +23,25 @@ log = logging.getLogger("notify")
 
 
 async def admit(
-    row: DeliveryRow, outbox: Outbox, acceptance: Acceptance, dispatcher: Dispatcher
+    row: DeliveryRow,
+    outbox: Outbox,
+    acceptance: Acceptance,
+    dispatcher: Dispatcher,
+    *,
+    explicit: bool = False,
 ) -> Job | DeliveryResult:
     """A claimed delivery as a job, or its end (failed or skipped) when it cannot go.
 
-    Kill switches and disables are checked again here, when it is about to be sent;
-    silences and cooldowns were decided when it was accepted.
+    Kill switches and disables are checked again here, when it is about to be sent
+    (an ``explicit`` retry passes disables: see :meth:`Acceptance.recheck`); silences
+    and cooldowns were decided when it was accepted.
     """
     job = outbox.rebuild(row)
     status: DeliveryStatus
     if isinstance(job, Unsendable):
         status, reason = "failed", job.reason
     else:
-        skip = acceptance.recheck(job.channel).skip
+        skip = acceptance.recheck(job.channel, explicit=explicit).skip
         if skip is None:
             return job
         status, reason = "skipped", skip
@@ -68,13 +74,26 @@ class Worker:
         self.acceptance = acceptance
         self.lease = lease
         self.concurrency = concurrency
-        self.totals: dict[str, int] = {"delivered": 0, "failed": 0, "pending": 0, "skipped": 0}
+        #: the latest status of every delivery this worker handled: a delivery retried three
+        #: times is one delivery, counted once by where it ended
+        self.latest: dict[str, DeliveryStatus] = {}
+        self.errors = 0
         self.tasks: set[asyncio.Task[DeliveryResult]] = set()
         self.on_result: Callable[[DeliveryResult], None] | None = None
         self.on_flight: Callable[[int], None] | None = None
 
+    @property
+    def totals(self) -> dict[str, int]:
+        """Deliveries by the status they are in now (plus ``errors``, when any)."""
+        totals = {"delivered": 0, "failed": 0, "pending": 0, "skipped": 0}
+        for status in self.latest.values():
+            totals[status] = totals.get(status, 0) + 1
+        if self.errors:
+            totals["errors"] = self.errors
+        return totals
+
     def _count(self, result: DeliveryResult) -> None:
-        self.totals[result.status] = self.totals.get(result.status, 0) + 1
+        self.latest[result.id] = result.status
         if self.on_result is not None:
             self.on_result(result)
 
@@ -87,7 +106,7 @@ class Worker:
         error = task.exception()
         if error is not None:
             # the delivery stays leased and comes back when the lease ends; say why
-            self.totals["errors"] = self.totals.get("errors", 0) + 1
+            self.errors += 1
             log.warning(
                 "delivery %s: %s: %s (it will be retried when its lease ends)",
                 task.get_name(),

@@ -17,11 +17,14 @@ The hooks themselves are specified in :mod:`notify_core.hookspecs`; the plugin g
 - HTTP: :func:`http_send` (for ``send`` hooks that add per-attempt headers),
   :func:`generic_outcome` (the core's reading of an answer, with the service's own
   error fields), :func:`read_json`, :func:`json_field`, :func:`http_reason`;
-- secrets: :class:`Masker`, :func:`mask_value`, :func:`masked_url`, :func:`url_secrets`;
+- secrets: :class:`Masker`, :func:`mask_value`, :func:`masked_url`, :func:`url_secrets`,
+  :data:`MASK` (what stands for a secret), :data:`MIN_SECRET` (shorter values are never
+  masked);
 - fitting text into a service's limits: :func:`truncate`, :func:`truncate_bytes`,
   :func:`fit_json`, :func:`json_len`, :func:`cap`, :func:`chunks`, :data:`MARKER`,
-  :func:`severity_color`, :data:`SEVERITY_COLORS`, :func:`state_word`, and the template
-  helpers :func:`placeholders` and :func:`render`.
+  :func:`severity_color`, :data:`SEVERITY_COLORS`, :func:`state_word`, :func:`utc` (a
+  message's time, naive taken as UTC), and the template helpers :func:`placeholders` and
+  :func:`render`.
 """
 
 from __future__ import annotations
@@ -29,8 +32,8 @@ from __future__ import annotations
 from ._channel import Channel, Rate, RetryPolicy
 from ._errors import InvalidTarget, PayloadError, TemplateError
 from ._http import generic_outcome, http_reason, http_send, json_field, read_json
-from ._masking import Masker, mask_value, masked_url, url_secrets
-from ._models import Action, Field, IncidentState, Message, Severity
+from ._masking import MASK, MIN_SECRET, Masker, mask_value, masked_url, url_secrets
+from ._models import Action, Field, IncidentState, Message, Severity, utc
 from ._provider import Capability, Outcome, Payload, ProviderSpec, SendContext, Target
 from ._settings import SettingsReader
 from ._template import placeholders, render
@@ -51,6 +54,8 @@ from .hookspecs import HOOK_API_VERSION, hookimpl
 __all__ = [
     "HOOK_API_VERSION",
     "MARKER",
+    "MASK",
+    "MIN_SECRET",
     "SEVERITY_COLORS",
     "Action",
     "Capability",
@@ -90,4 +95,5 @@ __all__ = [
     "truncate",
     "truncate_bytes",
     "url_secrets",
+    "utc",
 ]

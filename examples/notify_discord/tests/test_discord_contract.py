@@ -6,9 +6,14 @@ import json
 
 import notify_discord
 
-from notify_core import Message
-from notify_core.plugin import Payload
-from notify_core.testing import Answer, Example, ProviderContract
+from notify_core.plugin import Channel, Message, Payload
+from notify_core.testing import (
+    Answer,
+    Example,
+    ProviderContract,
+    check_answer,
+    providers_for,
+)
 
 pytest_plugins = ["notify_core.testing"]
 
@@ -83,3 +88,22 @@ class TestDiscordContract(ProviderContract):
             assert len(embed["footer"]["text"]) <= 2048
             total += notify_discord._embed.embed_chars(embed)
         assert total <= 6000, f"{label}: embeds hold {total} characters"
+
+
+def test_answers_keep_discords_words_and_the_message_id(recorder) -> None:
+    providers = providers_for(notify_discord, name="discord")
+    channel = Channel(name="d", provider="discord", url=URL)
+    failed = check_answer(
+        providers, channel, recorder, Answer(400, error("Invalid Form Body", 50035)), "failed"
+    )
+    assert failed.reason == "HTTP 400: Invalid Form Body: 50035"
+    gone = check_answer(
+        providers, channel, recorder, Answer(404, error("Unknown Webhook", 10015)), "failed"
+    )
+    assert gone.disables
+    created = json.dumps({"id": "323456789012345678"})
+    delivered = check_answer(providers, channel, recorder, Answer(200, created), "delivered")
+    assert (delivered.reason, dict(delivered.meta)) == ("ok", {"message_id": "323456789012345678"})
+    page = Answer(429, "<html><title>429 Too Many Requests</title></html>")  # a proxy's page
+    limited = check_answer(providers, channel, recorder, page, "retry")
+    assert limited.reason == "HTTP 429: 429 Too Many Requests"

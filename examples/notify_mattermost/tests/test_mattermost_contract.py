@@ -6,9 +6,14 @@ import json
 
 import notify_mattermost
 
-from notify_core import Message
-from notify_core.plugin import Payload
-from notify_core.testing import Answer, Example, ProviderContract
+from notify_core.plugin import Channel, Message, Payload
+from notify_core.testing import (
+    Answer,
+    Example,
+    ProviderContract,
+    check_answer,
+    providers_for,
+)
 
 pytest_plugins = ["notify_core.testing"]
 
@@ -48,3 +53,15 @@ class TestMattermostContract(ProviderContract):
         for attachment in body.get("attachments", []):
             assert len(attachment.get("text", "")) <= 4000
             assert len(attachment.get("fields", [])) <= 20
+
+
+def test_errors_keep_mattermosts_message_and_id(recorder) -> None:
+    providers = providers_for(notify_mattermost, name="mattermost")
+    channel = Channel(name="m", provider="mattermost", url=URL)
+    answer = Answer(
+        400, app_error(400, "Invalid webhook", "web.incoming_webhook.invalid.app_error")
+    )
+    outcome = check_answer(providers, channel, recorder, answer, "failed")
+    assert outcome.reason == "HTTP 400: Invalid webhook: web.incoming_webhook.invalid.app_error"
+    page = check_answer(providers, channel, recorder, Answer(404, "404 page not found"), "failed")
+    assert (page.reason, page.disables) == ("HTTP 404: 404 page not found", True)

@@ -15,11 +15,13 @@ import typer
 from .._errors import NotifyError
 from . import (  # noqa: F401  (they register their commands)
     _channels,
+    _init,
     _log,
     _plugins,
     _retry,
     _scaffold,
     _send,
+    _serve,
     _silences,
     _worker,
 )
@@ -36,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     if state.debug:  # accepted anywhere on the line, not only before the command
         args = ["--debug", *(a for a in args if a != "--debug")]
     command = typer.main.get_command(app)
+    if not args:  # `notify` alone asks what there is: the help, on stdout, exit 0
+        with command.make_context("notify", ["--help"], resilient_parsing=True) as help_ctx:
+            sys.stdout.write(command.get_help(help_ctx) + "\n")
+        return 0
     try:
         result = command.main(args=args, prog_name="notify", standalone_mode=False)
     except typer.Exit as exc:

@@ -8,13 +8,15 @@ from typing import Annotated, Any
 import attrs
 import typer
 
+from .._channel import Channel
 from .._config import DEFAULT_EXECUTOR, NO_CONFIG, find_config, load_config
-from .._errors import ConfigError, NotifyError
+from .._errors import ConfigError, NotifyError, StoreError
 from .._executor import load_executor
 from .._health import state_label
 from .._models import Message
 from .._notifier import Notifier
 from .._plugins import Providers
+from .._store import ChannelState
 from ._common import (
     ConfigOpt,
     DbOpt,
@@ -25,12 +27,16 @@ from ._common import (
     load_notifier,
     print_json,
     table,
+    wait_seconds,
     when,
 )
 
 
 def _channel_state(notifier: Notifier, key: str, enabled_in_config: bool) -> dict[str, Any]:
-    state = notifier.store.channel_state(key)
+    try:
+        state = notifier.store.channel_state(key)
+    except StoreError:  # nothing sent yet: no database, no history
+        state = ChannelState(channel=key)
     return {
         "state": state_label(state, enabled_in_config),
         "last_success": when(state.last_success) if state.last_success else None,
@@ -45,7 +51,7 @@ def channels(config: ConfigOpt = None, db: DbOpt = None, json_out: JsonOpt = Fal
 
     Example: notify channels --json
     """
-    with load_notifier(config, db) as notifier:
+    with load_notifier(config, db, read_only=True) as notifier:
         rows = []
         for channel in notifier.config.all_channels():
             spec = notifier.providers.spec(channel.provider)
@@ -119,6 +125,7 @@ def check(config: ConfigOpt = None, json_out: JsonOpt = False) -> int:
         except ConfigError as exc:
             problems.append(exc)
     checked = 0
+    warnings: list[dict[str, str]] = []
     for channel in loaded.all_channels():
         checked += 1
         if channel.problem:
@@ -127,20 +134,51 @@ def check(config: ConfigOpt = None, json_out: JsonOpt = False) -> int:
             notifier.describe(channel)
         except ConfigError as exc:
             problems.append(exc)
+            continue
+        warning = _trial_build(notifier, channel)
+        if warning:
+            warnings.append(warning)
     if json_out:
         print_json(
             {
                 "ok": not problems,
                 "channels": checked,
                 "problems": [{"path": p.path, "message": str(p)} for p in problems],
+                "warnings": warnings,
             }
         )
     else:
         for problem in problems:
             typer.echo(str(problem), err=True)
+        for warning in warnings:
+            typer.echo(f"{path}: {warning['path']}: warning: {warning['message']}", err=True)
         if not problems:
             typer.echo(f"{path}: ok ({checked} channels, {len(loaded.templates)} templates)")
     return 2 if problems else 0
+
+
+#: What a trial payload is built from: a message with every part filled in.
+_TRIAL = Message(
+    title="notify check", body="A trial message.", event="notify.check", fields={"field": "value"}
+)
+
+
+def _trial_build(notifier: Notifier, channel: Channel) -> dict[str, str] | None:
+    """Build a payload for a trial message: what only a real message can tell.
+
+    A failure is a warning, not a problem: a webhook template naming ``{host}`` fails
+    for the trial message, and works for every event whose data has ``host``.
+    """
+    where = f"tenants.{channel.tenant}.channels" if channel.tenant else "channels"
+    try:
+        notifier.providers.build(channel, _TRIAL, "check")
+    except NotifyError as exc:
+        return {
+            "path": f"{where}.{channel.name}",
+            "message": f"a trial message could not be built ({exc}); messages without "
+            "what it needs will fail on this channel",
+        }
+    return None
 
 
 @app.command("test")
@@ -159,6 +197,7 @@ def send_test(
 
     Example: notify test ml-slack
     """
+    wait = wait_seconds(wait)
     with load_notifier(config, db, executor="local") as notifier:
         target = notifier.channel(channel, tenant)
         message = Message(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -96,16 +98,32 @@ WaitOpt = Annotated[
 
 
 def load_notifier(
-    config: Path | None, db: Path | None, *, required: bool = True, **kwargs: Any
+    config: Path | None,
+    db: Path | None,
+    *,
+    required: bool = True,
+    implicit: bool = True,
+    **kwargs: Any,
 ) -> Notifier:
     """A notifier from the configuration, or one without channels when none is needed."""
     providers = Providers.discover()
-    found = find_config(config)
+    found = find_config(config, implicit=implicit)
     if found is None:
         if required:
             raise ConfigError(NO_CONFIG)
         return Notifier(db=db, providers=providers, **kwargs)
     return Notifier(config=load_config(found, providers), db=db, providers=providers, **kwargs)
+
+
+#: The longest a command may be told to wait: a day.
+MAX_WAIT = 86_400.0
+
+
+def wait_seconds(wait: float | None, option: str = "--wait") -> float | None:
+    """A ``--wait`` value, refused when it is negative, not a number, or over a day."""
+    if wait is not None and not (math.isfinite(wait) and 0 <= wait <= MAX_WAIT):
+        raise UsageError(f"{option}: must be a number of seconds from 0 to {MAX_WAIT:g}")
+    return wait
 
 
 def since_time(value: str | None, option: str = "--since") -> float | None:
@@ -144,6 +162,28 @@ def when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="seconds")
 
 
+#: Status words in colour on a terminal (https://no-color.org: ``NO_COLOR`` turns it off).
+COLORS = {
+    "delivered": "green",
+    "failed": "red",
+    "pending": "yellow",
+    "sending": "cyan",
+    "skipped": "bright_black",
+}
+#: Columns that are never cut: ids are copied into `notify log show` and `notify retry`.
+WHOLE = frozenset({"id"})
+
+
+def colored() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def paint(status: str, width: int = 0) -> str:
+    """A status word padded to ``width``, in its colour when the output is a terminal."""
+    word = status.ljust(width)
+    return typer.style(word, fg=COLORS[status]) if status in COLORS and colored() else word
+
+
 def table(rows: list[dict[str, Any]], columns: list[str], *, empty: str = "nothing") -> None:
     """Rows as a rich table on a terminal, as aligned plain text otherwise (pipes, logs)."""
     if not rows:
@@ -152,11 +192,25 @@ def table(rows: list[dict[str, Any]], columns: list[str], *, empty: str = "nothi
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
-        out = Table(*columns, box=None, header_style="bold")
+        out = Table(box=None, header_style="bold")
+        for c in columns:
+            if c in WHOLE:
+                longest = max(len(str(r.get(c, ""))) for r in rows)
+                out.add_column(c, no_wrap=True, min_width=longest)
+            else:
+                out.add_column(c, overflow="fold")
         for row in rows:
-            out.add_row(*(str(row.get(c, "")) for c in columns))
-        Console().print(out)
+            out.add_row(
+                *(
+                    Text(str(row.get(c, "")), style=COLORS.get(str(row.get(c)), ""))
+                    if c == "status"
+                    else str(row.get(c, ""))
+                    for c in columns
+                )
+            )
+        Console(no_color=bool(os.environ.get("NO_COLOR")) or None).print(out)
         return
     widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
     typer.echo("  ".join(c.upper().ljust(widths[c]) for c in columns).rstrip())

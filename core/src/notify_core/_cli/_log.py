@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from typing import Annotated, Any
 
@@ -61,7 +62,7 @@ def log(
     event: Annotated[str | None, typer.Option(help="Event glob, e.g. 'training.*'.")] = None,
     tenant: TenantOpt = None,
     since: Annotated[str | None, typer.Option(help="Only newer than 30m, 2h, 7d…")] = None,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many rows.")] = 50,
+    limit: Annotated[int, typer.Option(min=1, max=1_000_000, help="At most this many rows.")] = 50,
     config: ConfigOpt = None,
     db: DbOpt = None,
     json_out: JsonOpt = False,
@@ -74,13 +75,14 @@ def log(
         return
     if status is not None and status not in STATUSES:
         raise UsageError(f"--status {status!r}: choose one of {', '.join(STATUSES)}")
-    with load_notifier(config, db, required=False) as notifier:
+    after = since_time(since)  # a bad option is reported before any database is opened
+    with load_notifier(config, db, required=False, read_only=True) as notifier:
         rows = notifier.store.query(
             channel=channel,
-            status=status,
+            status=status,  # checked against STATUSES above
             event=event,
             tenant=tenant,
-            since=since_time(since),
+            since=after,
             limit=limit,
         )
     if json_out:
@@ -121,7 +123,7 @@ def log_show(
 
     Example: notify log show 1a2056624f5
     """
-    with load_notifier(config, db, required=False) as notifier:
+    with load_notifier(config, db, required=False, read_only=True) as notifier:
         row = find_delivery(notifier, delivery_id)
         attempts = notifier.store.attempts(row.id)
     data = _row_dict(row)
@@ -172,23 +174,48 @@ def log_show(
 @app.command()
 def prune(
     older_than: Annotated[str, typer.Option("--older-than", help="Age: 30d, 12h…")],
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask; needed off a terminal.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only count what would be removed.")
+    ] = False,
     config: ConfigOpt = None,
     db: DbOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Delete finished deliveries (and their attempts) older than the given age.
 
-    Pending and in-flight work is never removed.
+    Pending and in-flight work is never removed. It asks first on a terminal; from a
+    script or cron job, pass --yes. --dry-run counts without removing.
 
-    Example: notify prune --older-than 30d
+    Example: notify prune --older-than 30d --yes
     """
     try:
         age = parse_duration(older_than)
     except ValueError as exc:
         raise UsageError(f"--older-than: {exc}") from None
-    with load_notifier(config, db, required=False) as notifier:
-        removed = notifier.store.prune(time.time() - age)
+    with load_notifier(config, db, required=False, read_only=True) as notifier:
+        count = notifier.store.prune(time.time() - age, dry_run=True)  # never creates one
+    with load_notifier(config, db, required=False, read_only=dry_run) as notifier:
+        before = time.time() - age
+        if dry_run:
+            removed = 0
+        elif count == 0 or yes or _confirmed(count, older_than):
+            removed = notifier.store.prune(before) if count else 0
+        else:
+            raise typer.Exit(1)
     if json_out:
-        print_json({"removed": removed})
+        print_json({"removed": removed, "would_remove": count} if dry_run else {"removed": removed})
+    elif dry_run:
+        typer.echo(f"would remove {count} finished deliveries older than {older_than}")
     else:
         typer.echo(f"removed {removed} finished deliveries older than {older_than}")
+
+
+def _confirmed(count: int, older_than: str) -> bool:
+    """Ask on a terminal; refuse, with the way out, anywhere else."""
+    question = f"remove {count} finished deliveries older than {older_than}?"
+    if not sys.stdin.isatty():
+        raise UsageError(f"prune would {question[:-1]}: pass --yes (or --dry-run to count only)")
+    return typer.confirm(question.capitalize(), default=False)

@@ -7,6 +7,7 @@ from typing import Annotated
 import attrs
 import typer
 
+from .._health import state_label
 from ._common import (
     ConfigOpt,
     DbOpt,
@@ -16,8 +17,10 @@ from ._common import (
     app,
     find_delivery,
     load_notifier,
+    paint,
     print_json,
     since_time,
+    wait_seconds,
 )
 
 
@@ -39,10 +42,13 @@ def retry(
 
     Example: notify retry --failed --channel ml-slack --since 1d
     """
-    if bool(ids) == failed:
-        raise UsageError("give delivery IDs or --failed (not both)")
+    if ids and failed:
+        raise UsageError("give delivery IDs or --failed, not both")
+    if not ids and not failed:
+        raise UsageError("give the delivery IDs to retry, or --failed for every failed one")
     if (channel or since) and not failed:
         raise UsageError("--channel and --since go with --failed")
+    wait = wait_seconds(wait)
     with load_notifier(config, db) as notifier:
         if failed:
             rows = notifier.store.query(
@@ -55,6 +61,14 @@ def retry(
                 raise UsageError(
                     f"only failed or skipped deliveries can be retried: {', '.join(not_failed)}"
                 )
+        for key in sorted({r.channel_key for r in rows}):
+            state = notifier.store.channel_state(key)
+            if state.off:  # it goes out anyway: an explicit retry is what an incident needs
+                typer.echo(
+                    f"notify: warning: {key} is {state_label(state)}; retrying anyway "
+                    f"(`notify enable {key.split('/')[-1]}` resumes its other deliveries)",
+                    err=True,
+                )
         results = notifier.retry([r.id for r in rows], wait=wait)
         handed_over = not notifier.executor.attempts_here
     if json_out:
@@ -63,7 +77,9 @@ def retry(
         if not results:
             typer.echo("nothing to retry")
         for r in results:
-            typer.echo(f"{r.status:<9} {r.channel}  attempt {r.attempts}  {r.reason}  [{r.id}]")
+            typer.echo(
+                f"{paint(r.status, 9)} {r.channel}  attempt {r.attempts}  {r.reason}  [{r.id}]"
+            )
     if handed_over:  # published for Celery workers: queued is success
         return 0 if all(r.status in ("pending", "delivered") for r in results) else 1
     return 0 if all(r.status == "delivered" for r in results) else 1

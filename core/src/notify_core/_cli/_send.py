@@ -12,7 +12,20 @@ from .._channel import Channel
 from .._models import Action, Field, IncidentState, Message, Severity
 from .._results import SendResult
 from .._routing import adhoc_channel
-from ._common import ConfigOpt, DbOpt, JsonOpt, UsageError, app, load_notifier, print_json, when
+from ._adhoc import adhoc_options, adhoc_settings
+from ._common import (
+    ConfigOpt,
+    DbOpt,
+    JsonOpt,
+    UsageError,
+    app,
+    load_notifier,
+    paint,
+    print_json,
+    wait_seconds,
+    when,
+)
+from ._progress import StatusLine
 
 
 def parse_pair(value: str, option: str, what: str) -> tuple[str, str]:
@@ -33,7 +46,10 @@ def parse_action(value: str) -> Action:
 
 @app.command(no_args_is_help=False)
 def send(
-    title: Annotated[str | None, typer.Option("--title", "-t", help="The headline.")] = None,
+    title: Annotated[
+        str | None,
+        typer.Option("--title", "-t", help="The headline (required)."),
+    ] = None,
     body: Annotated[str, typer.Option("--body", "-b", help="Text; '-' reads stdin.")] = "",
     event: Annotated[str, typer.Option(help="Event name, used for routing.")] = "",
     severity: Annotated[
@@ -63,6 +79,23 @@ def send(
     provider: Annotated[
         str | None, typer.Option(help="Provider of --url (default: inferred).")
     ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--option",
+            "-o",
+            help="KEY=VALUE channel key of the --url provider (PagerDuty's routing_key); "
+            "repeatable.",
+        ),
+    ] = None,
+    setting: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--setting",
+            help="KEY=VALUE setting of the --url channel (a.b=… nests; true, false and "
+            "numbers are typed); repeatable.",
+        ),
+    ] = None,
     tenant: Annotated[str | None, typer.Option(help="Tenant whose channels to use.")] = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
@@ -70,6 +103,9 @@ def send(
         bool, typer.Option("--dry-run", help="Print the payloads, masked; send and store nothing.")
     ] = False,
     json_out: JsonOpt = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No status line while waiting on a terminal.")
+    ] = False,
     wait: Annotated[
         float | None,
         typer.Option(
@@ -84,17 +120,19 @@ def send(
     Example: notify send -t "Backup done" -b "42 GB in 3 min" --to ops
 
     Example: notify send --url https://example.com/hook --provider webhook -t "Deployed"
+
+    Example: notify send --url https://events.pagerduty.com/v2/enqueue
+    --option routing_key=$PD_KEY -t "Disk full" -s error
     """
     if title is None:
         raise UsageError("send: --title/-t is required")
-    if body == "-":
-        body = sys.stdin.read()
+    if body == "-":  # a log tail may hold any bytes: they must not lose the message
+        body = sys.stdin.buffer.read().decode("utf-8", errors="replace")
     try:
         level = Severity.parse(severity)
     except ValueError as exc:
         raise UsageError(f"--severity: {exc}") from None
-    if wait is not None and wait < 0:
-        raise UsageError("--wait: must not be negative")
+    wait = wait_seconds(wait)
     if state not in ("trigger", "acknowledge", "resolve"):
         raise UsageError(f"--state {state!r}: choose trigger, acknowledge or resolve")
     fields = [Field(*parse_pair(f, "--field", "KEY=VALUE")) for f in field or ()]
@@ -108,22 +146,32 @@ def send(
         dedup_key=dedup_key,
         state=cast("IncidentState", state),
     )
-    # an ad hoc --url is secret and never stored: it is sent from here, whatever executor
-    # the configuration names
+    # an ad hoc --url send reads a configuration only when one is named, and is sent from
+    # here whatever executor that names: its target is secret and never stored
     notifier = load_notifier(
-        config, db, required=url is None, executor="local" if url is not None else None
+        config,
+        db,
+        required=url is None,
+        implicit=url is None,
+        executor="local" if url is not None else None,
     )
     with notifier:
         if url is not None:
             if to:
                 raise UsageError("--url and --to cannot be combined")
             name = provider or notifier.providers.infer(url)
-            notifier.providers.spec(name)
-            channel = adhoc_channel(url, name)
+            spec = notifier.providers.spec(name)
+            options = adhoc_options(option or (), spec)
+            channel = adhoc_channel(url, name, adhoc_settings(setting or ()), options)
             route: list[str | Channel] = [channel]
         else:
-            if provider:
-                raise UsageError("--provider goes with --url")
+            for given, flag in (
+                (provider, "--provider"),
+                (option, "--option"),
+                (setting, "--setting"),
+            ):
+                if given:
+                    raise UsageError(f"{flag} goes with --url")
             route = list(to or [])
         if dry_run:
             planned = notifier.plan(message, route or None, tenant)
@@ -138,7 +186,12 @@ def send(
                 "--url with --wait 0 would queue a delivery no worker can send (ad hoc "
                 "targets are secret and not stored); configure a channel to queue"
             )
-        result = notifier.send(message, route or None, tenant=tenant, wait=wait)
+        if quiet or not sys.stderr.isatty():
+            result = notifier.send(message, route or None, tenant=tenant, wait=wait)
+        else:
+            with StatusLine() as status:
+                notifier.observe(status.observe)
+                result = notifier.send(message, route or None, tenant=tenant, wait=wait)
         queued_only = (wait if wait is not None else notifier.wait) == 0 or (
             not notifier.executor.attempts_here  # handed to Celery workers: queued is success
         )
@@ -181,4 +234,6 @@ def _report(result: SendResult, as_json: bool, *, queued_ok: bool) -> None:
         )
         if d.status == "pending" and d.attempts:
             detail = f"will retry (queued for `notify worker`): {d.reason}"
-        typer.echo(f"{d.status:<9} {name}  {d.provider}  {tries}  {detail}  [{d.id}]".rstrip())
+        typer.echo(
+            f"{paint(d.status, 9)} {name}  {d.provider}  {tries}  {detail}  [{d.id}]".rstrip()
+        )

@@ -90,7 +90,7 @@ def silences(
 
     Example: notify silences --json
     """
-    with load_notifier(config, db, required=False) as notifier:
+    with load_notifier(config, db, required=False, read_only=True) as notifier:
         found = notifier.store.silences(active_at=None if all_ else time.time())
     rows = [_silence_dict(s) for s in found]
     if json_out:

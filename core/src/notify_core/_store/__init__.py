@@ -27,6 +27,7 @@ from ._records import (
     ChannelState,
     DeliveryRow,
     DeliveryStatus,
+    IdempotencyRecord,
     NewDelivery,
     Silence,
     new_id,
@@ -41,6 +42,7 @@ __all__ = [
     "ChannelState",
     "DeliveryRow",
     "DeliveryStatus",
+    "IdempotencyRecord",
     "NewDelivery",
     "Silence",
     "Store",
@@ -64,6 +66,13 @@ class Store(Protocol):
 
     def transaction(self) -> AbstractContextManager[Any]:
         """One write transaction around many calls; a failing call rolls back only itself."""
+        ...
+
+    def ready(self) -> str | None:
+        """``None`` when the store answers and its schema is the one this code migrates to.
+
+        Otherwise why not, in one line (``notify serve``'s ``/readyz`` shows it).
+        """
         ...
 
     def changes(self) -> int | None:
@@ -164,16 +173,30 @@ class Store(Protocol):
         since: float | None = None,
         limit: int | None = 50,
         message_id: str | None = None,
+        until: float | None = None,
+        before: tuple[float, str] | None = None,
     ) -> list[DeliveryRow]:
-        """Deliveries newest first; ``event`` is a glob (``training.*``)."""
+        """Deliveries newest first (by ``created``, then ``id``); ``event`` is a glob.
+
+        ``since`` is inclusive, ``until`` exclusive. ``before`` is a cursor: the
+        ``(created, id)`` of the last row of the previous page; only rows after it in
+        this order are returned, so pages never repeat or skip rows that arrive meanwhile.
+        """
         ...
 
     def attempts(self, delivery_id: str) -> list[AttemptRow]: ...
 
     def counts(self) -> dict[str, int]: ...
 
-    def prune(self, before: float) -> int:
-        """Remove finished deliveries (and their attempts) created before ``before``."""
+    def oldest_pending(self) -> float | None:
+        """When the oldest delivery still to be done (pending or sending) was created."""
+        ...
+
+    def prune(self, before: float, *, dry_run: bool = False) -> int:
+        """Remove finished deliveries (and their attempts) created before ``before``.
+
+        With ``dry_run``, only count them (a read: works on a read-only store).
+        """
         ...
 
     def latest(self, channel: str, tenant: str | None, dedup_key: str, since: float) -> str | None:
@@ -208,13 +231,44 @@ class Store(Protocol):
         """The manual switch. Enabling also clears an auto-disable and the failure count."""
         ...
 
+    # -- idempotency keys (notify serve) ---------------------------------------------
 
-def open_store(location: str | os.PathLike[str], *, clock: Clock = SYSTEM_CLOCK) -> Store:
-    """The store at ``location``: a SQLite file path, ``sqlite:///path`` or ``:memory:``."""
+    def idempotency_claim(
+        self, key: str, fingerprint: str, *, stale_after: float
+    ) -> IdempotencyRecord | None:
+        """Take ``key`` for a new request, atomically; ``None`` when the caller now holds it.
+
+        Otherwise the record already there: answered, or still being processed by its
+        holder. A claim left unanswered for ``stale_after`` seconds (its holder died) is
+        taken over.
+        """
+        ...
+
+    def idempotency_complete(self, key: str, *, status: int, answer: str) -> None:
+        """Keep the answer to the request that claimed ``key``; repeats get this answer."""
+        ...
+
+    def idempotency_release(self, key: str) -> None:
+        """Give back a claim that got no answer worth repeating (the request failed)."""
+        ...
+
+    def idempotency_prune(self, before: float) -> int:
+        """Forget keys claimed before ``before``; returns how many were removed."""
+        ...
+
+
+def open_store(
+    location: str | os.PathLike[str], *, clock: Clock = SYSTEM_CLOCK, read_only: bool = False
+) -> Store:
+    """The store at ``location``: a SQLite file path, ``sqlite:///path`` or ``:memory:``.
+
+    ``read_only`` is for commands that only look (``notify log``): the store must exist
+    already, and nothing is ever written, so a read-only file can be read.
+    """
     text = os.fspath(location)
     if text.startswith("sqlite://"):
         text = text.removeprefix("sqlite://").removeprefix("/") if text != "sqlite://" else ""
         text = text or ":memory:"
     from ._sqlite import SqliteStore
 
-    return SqliteStore(text, clock=clock)
+    return SqliteStore(text, clock=clock, read_only=read_only)

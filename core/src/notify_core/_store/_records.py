@@ -125,6 +125,22 @@ class ChannelState:
         return self.disabled or self.auto_disabled
 
 
+@attrs.frozen(kw_only=True)
+class IdempotencyRecord:
+    """A request key seen before: who holds it, and the answer once there is one.
+
+    ``fingerprint`` identifies the request (method, path, body) so a key reused for a
+    different request is refused instead of answered with someone else's result;
+    ``answer`` is ``None`` while the first request is still being processed.
+    """
+
+    key: str
+    fingerprint: str
+    created: float
+    status: int | None
+    answer: str | None
+
+
 R = TypeVar("R")
 
 

@@ -8,7 +8,8 @@ IMMEDIATE``, so several processes can share one file without claiming a row twic
 WAL with ``synchronous=NORMAL``: a commit survives a process crash; only an OS crash
 or power loss may lose the last transactions (DESIGN §7 has the cost of FULL).
 
-The SQL is split by table into :mod:`._sqlite_outbox` and :mod:`._sqlite_state`; this
+The SQL is split by table into :mod:`._sqlite_outbox`, :mod:`._sqlite_state` and
+:mod:`._sqlite_requests`; this
 module holds the connection, transactions and migrations they share.
 """
 
@@ -18,32 +19,38 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from .._clock import SYSTEM_CLOCK, Clock
 from .._errors import StoreError
 from ._sqlite_outbox import OutboxSQL
+from ._sqlite_requests import RequestsSQL
 from ._sqlite_schema import MIGRATIONS, SCHEMA_VERSION
 from ._sqlite_state import StateSQL
 
 __all__ = ["SCHEMA_VERSION", "SqliteStore"]
 
 
-class SqliteStore(OutboxSQL, StateSQL):
+class SqliteStore(OutboxSQL, StateSQL, RequestsSQL):
     """One SQLite file. Not thread-safe: use it from one thread (the event loop's)."""
 
     remote = False
 
-    def __init__(self, path: str, *, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(self, path: str, *, clock: Clock = SYSTEM_CLOCK, read_only: bool = False) -> None:
         self.location = path
         self.clock = clock
         self._own_writes = 0
         try:
             if path != ":memory:":
-                parent = Path(path).resolve().parent
+                parent = Path(path).parent  # not resolved: a reader may not see the parents
                 if not parent.is_dir():
                     raise StoreError(
                         f"cannot open database {path}: directory {parent} does not exist"
                     )
+            if read_only:
+                self._db = self._open_read_only(path)
+                self._check_version()
+                return
             self._db = sqlite3.connect(
                 path, isolation_level=None, timeout=30.0, check_same_thread=False
             )
@@ -56,8 +63,55 @@ class SqliteStore(OutboxSQL, StateSQL):
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open database {path}: {exc}") from None
 
+    @staticmethod
+    def _open_read_only(path: str) -> sqlite3.Connection:
+        """For commands that only read: never create a file, work on a read-only one.
+
+        ``mode=ro`` still needs to create the WAL's shared-memory file; where even that is
+        impossible (a read-only folder or mount), ``immutable=1`` reads the file as is.
+        """
+        if path == ":memory:" or not Path(path).is_file():
+            raise StoreError(
+                f"no database at {path}: nothing has been stored there yet "
+                "(check --db, $NOTIFY_DB or [notify].db)"
+            )
+        uri = "file:" + quote(path)
+        try:
+            db = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, timeout=30.0)
+            db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+        except sqlite3.OperationalError:
+            db = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None)
+        db.execute("PRAGMA busy_timeout = 30000")
+        return db
+
+    def _check_version(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version != SCHEMA_VERSION:
+            newer = "newer" if version > SCHEMA_VERSION else "older"
+            raise StoreError(
+                f"database {self.location} has schema {version}, {newer} than this notify "
+                f"({SCHEMA_VERSION}); "
+                + (
+                    "upgrade notify-core"
+                    if version > SCHEMA_VERSION
+                    else "run `notify worker --once` to migrate it"
+                )
+            )
+
     def close(self) -> None:
         self._db.close()
+
+    def ready(self) -> str | None:
+        """Not ready when the file cannot be read or another notify moved its schema on."""
+        try:
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.Error as exc:
+            return f"cannot read database {self.location}: {exc}"
+        if version != SCHEMA_VERSION:
+            return (
+                f"database {self.location} has schema {version}, this notify needs {SCHEMA_VERSION}"
+            )
+        return None
 
     def changes(self) -> int:
         """``PRAGMA data_version`` moves when another connection commits; own writes count too."""

@@ -223,6 +223,8 @@ class OutboxSQL(SqliteBase):
         since: float | None = None,
         limit: int | None = 50,
         message_id: str | None = None,
+        until: float | None = None,
+        before: tuple[float, str] | None = None,
     ) -> list[DeliveryRow]:
         where: list[str] = []
         args: list[Any] = []
@@ -241,6 +243,12 @@ class OutboxSQL(SqliteBase):
         if since is not None:
             where.append("created >= ?")
             args.append(since)
+        if until is not None:
+            where.append("created < ?")
+            args.append(until)
+        if before is not None:  # the page after a row: strictly older in (created, id) order
+            where.append("(created < ? OR (created = ? AND id < ?))")
+            args.extend((before[0], before[0], before[1]))
         sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
         sql += " ORDER BY created DESC, id DESC"
         if limit is not None:
@@ -261,14 +269,19 @@ class OutboxSQL(SqliteBase):
             self._db.execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status").fetchall()
         )
 
-    def prune(self, before: float) -> int:
+    def oldest_pending(self) -> float | None:
+        (created,) = self._db.execute(
+            "SELECT MIN(created) FROM deliveries WHERE status IN ('pending', 'sending')"
+        ).fetchone()
+        return float(created) if created is not None else None
+
+    def prune(self, before: float, *, dry_run: bool = False) -> int:
+        where = "WHERE created < ? AND status IN ('delivered', 'failed', 'skipped')"
+        if dry_run:
+            row = self._db.execute(f"SELECT COUNT(*) FROM deliveries {where}", (before,))
+            return int(row.fetchone()[0])
         with self._write() as db:
-            cursor = db.execute(
-                "DELETE FROM deliveries WHERE created < ?"
-                " AND status IN ('delivered', 'failed', 'skipped')",
-                (before,),
-            )
-            return cursor.rowcount
+            return db.execute(f"DELETE FROM deliveries {where}", (before,)).rowcount
 
     def latest(self, channel: str, tenant: str | None, dedup_key: str, since: float) -> str | None:
         row = self._db.execute(

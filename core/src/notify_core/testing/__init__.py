@@ -18,7 +18,7 @@ Fixtures
         recorder and any other host refused; its store is in ``tmp_path``.
     ``notify_cli``
         runs the real ``notify`` command in a subprocess from ``tmp_path``
-        (see :func:`run_notify`).
+        (see :func:`run_notify`; :func:`run_notify_tty` runs it on a pseudo-terminal).
     ``postgres_server``, ``redis_server`` (session)
         a throw-away :class:`PostgresServer` / :class:`RedisServer` on 127.0.0.1 (real
         ``postgres`` and ``redis-server``; a missing binary fails with the install hint).
@@ -30,8 +30,11 @@ Fixtures
 The contract suite
     :class:`ProviderContract` (with :class:`Example`): subclass it in a ``Test…``
     class to check a provider plugin against what notify requires of every provider.
+    Its checks are functions too, for tests of your own: :func:`check_valid`,
+    :func:`check_invalid`, :func:`check_answer` (which returns the :class:`Outcome` an
+    answer reads as, so a test can assert its reason).
 
-Helpers
+Helpers (plain functions and classes: import them, they are not fixtures)
     :class:`FakeClock` moves time by hand (``Notifier(clock=FakeClock())``): cooldowns,
     silences, leases and backoff tested without sleeping. :func:`check_golden` compares
     a payload with a JSON golden file (regenerate with
@@ -47,6 +50,7 @@ from ._cli import CliResult, query, run_notify, stored_bytes
 from ._clock import FakeClock
 from ._golden import UPDATE_ENV, check_golden
 from ._local import LoopbackOnlyTransport, local_notifier, providers_for
+from ._pty import run_notify_tty
 from ._server import Answer, RecordedRequest, RecordingServer
 
 __all__ = [
@@ -63,7 +67,10 @@ __all__ = [
     "RedisServer",
     "ServerFailed",
     "ServerNotFound",
+    "check_answer",
     "check_golden",
+    "check_invalid",
+    "check_valid",
     "local_notifier",
     "notifier_for",
     "notify_cli",
@@ -76,11 +83,19 @@ __all__ = [
     "redis_url",
     "reference_messages",
     "run_notify",
+    "run_notify_tty",
     "stored_bytes",
 ]
 
 if find_spec("pytest") is not None:  # the fixtures and the contract need pytest
-    from ._contract import Example, ProviderContract, reference_messages
+    from ._contract import (
+        Example,
+        ProviderContract,
+        check_answer,
+        check_invalid,
+        check_valid,
+        reference_messages,
+    )
     from ._fixtures import notifier_for, notify_cli, recorder
     from ._service_fixtures import (
         PostgresServer,

@@ -26,9 +26,10 @@ import pytest
 from .._channel import Channel, RetryPolicy
 from .._errors import InvalidTarget, NotifyError, PayloadError
 from .._http import Clients
-from .._masking import Masker, is_secret_key, mask_value, url_secrets
+from .._masking import MIN_SECRET, Masker, is_secret_key, mask_value, url_secrets
 from .._models import Action, Field, Message
 from .._notifier import Notifier
+from .._outbox import payload_record
 from .._plugins import Providers
 from .._provider import Outcome, Payload, ProviderSpec, SendContext, Target
 from .._text import MARKER
@@ -42,11 +43,9 @@ GUIDE = "docs/plugins.md"
 DELIVERY_ID = "dly_contract_0001"
 #: The name of the channel the contract builds from an example.
 CHANNEL_NAME = "contract"
-#: A provider no plugin implements: a plugin must answer ``None`` for its channels.
+#: The time of every reference message (builds must not read the clock).
 TIMESTAMP = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 UNICODE_PROBE = "日本語"
-#: Secrets shorter than this are not masked by the core (too likely to be ordinary words).
-MIN_SECRET = 4
 
 
 @attrs.frozen
@@ -55,8 +54,13 @@ class Example:
 
     ``url``, ``options`` (top-level keys the provider declares in ``channel_keys``) and
     ``settings`` make the channel. ``secrets`` are the substrings that must never be
-    shown, stored or logged. For an invalid example, ``key`` is the channel key the
-    :class:`~notify_core.InvalidTarget` must name and ``why`` says what is wrong.
+    shown, stored or logged; ``public`` are values that must stay visible although
+    they may look random (a topic name, a chat id): in the target people see and in the
+    stored payload. ``inferable=False`` marks a valid URL that ``url_patterns`` cannot
+    recognise, as any URL of a self-hosted service on its own host (``notify send
+    --url`` then needs ``--provider``). For an invalid example, ``key`` is the channel
+    key the :class:`~notify_core.plugin.InvalidTarget` must name and ``why`` says what
+    is wrong.
     """
 
     url: str | None = None
@@ -65,6 +69,8 @@ class Example:
     secrets: tuple[str, ...] = attrs.field(default=(), converter=tuple)
     key: str = "url"
     why: str = ""
+    inferable: bool = True
+    public: tuple[str, ...] = attrs.field(default=(), converter=tuple)
 
 
 def as_example(value: Example | str) -> Example:
@@ -197,10 +203,6 @@ def _stored_where(db: Path, secret: str) -> list[str]:
     return found
 
 
-def _call(impl: pluggy.HookImpl, **kwargs: Any) -> Any:
-    return impl.function(*[kwargs[name] for name in impl.argnames])
-
-
 def _serialisable(payload: Payload, where: str) -> None:
     if isinstance(payload.body, bytes | str):
         return
@@ -291,10 +293,13 @@ def check_valid(providers: Providers, channel: Channel, example: Example) -> Tar
     if not isinstance(target, Target):
         raise AssertionError(f"validate_url must return a Target, not {type(target).__name__}")
     spec = providers.spec(channel.provider)
-    if channel.url and spec.url_patterns and not spec.recognizes(channel.url):
+    inferable = example.inferable and channel.url and spec.url_patterns
+    if inferable and not spec.recognizes(channel.url or ""):
         raise AssertionError(
             f"url_patterns of {channel.provider!r} do not match the documented example "
-            f"{where}: `notify send --url` could not infer the provider"
+            f"{where}: `notify send --url` could not infer the provider. If no pattern "
+            "can (a self-hosted service on its own host), mark the example "
+            "Example(..., inferable=False)"
         )
     masker = providers.masker(channel, target)
     for secret in example.secrets:
@@ -311,7 +316,55 @@ def check_valid(providers: Providers, channel: Channel, example: Example) -> Tar
                 f"the target shown to users ({shown(display, [secret])}) contains a secret: "
                 "set Target.display with the secret masked (mask_value)"
             )
+    check_public(providers, channel, target, (*example.public, *target.public), where)
     return target
+
+
+def check_public(
+    providers: Providers, channel: Channel, target: Target, public: Sequence[str], where: str
+) -> None:
+    """Values that are not secret stay visible: in the display and in the stored payload.
+
+    The core's URL heuristics would take a random-looking topic name for a token; the
+    plugin says otherwise in ``Target.public``. Masked in the stored payload but shown
+    in the display, the value would be both hidden and not, and ``notify log`` would
+    not say where a delivery went.
+    """
+    __tracebackhide__ = True
+    values = [v for v in dict.fromkeys(public) if len(v) >= MIN_SECRET]
+    if not values:
+        return
+    masker = providers.masker(channel, target)
+    display = providers.display(channel, target, masker)
+    payload = providers.build(channel, reference_messages()["small"], DELIVERY_ID, target)
+    record = payload_record(payload, masker)
+    raw = f"{payload.url or ''} {payload.content().decode('utf-8', errors='replace')}"
+    for value in values:
+        masked = masker.text(value) != value
+        if value in target.secrets or (masked and value in target.public):
+            raise AssertionError(
+                f"the public value {value!r} of {where} is masked as a secret: it is in "
+                "Target.secrets, a secret_keys option or a credential-named setting; a "
+                "value is either secret or public"
+            )
+        if masked:
+            raise AssertionError(
+                f"the core masks the public value {value!r} of {where} in the stored payload "
+                "and the log (its URL heuristics take it for a token): list it in "
+                "Target.public"
+            )
+        if value not in display:
+            raise AssertionError(
+                f"the public value {value!r} of {where} is missing from the target shown to "
+                f"users ({display}): show it in Target.display (or leave display empty and "
+                "list it in Target.public, so the core's masked URL keeps it)"
+            )
+        if value in raw and value not in record:
+            raise AssertionError(
+                f"the stored payload of {where} masks the public value {value!r}: it sits "
+                "under a credential-named key of the body (token, key, secret…), which the "
+                "core masks whole; rename the key"
+            )
 
 
 def check_invalid(providers: Providers, channel: Channel, example: Example) -> InvalidTarget:
@@ -471,7 +524,7 @@ def check_answer(
     """One attempt against ``answer`` reads as ``expect`` (delivered, retry or failed)."""
     __tracebackhide__ = True
     target = providers.validate(channel)
-    payload = providers.build(channel, reference_messages()["small"], DELIVERY_ID)
+    payload = providers.build(channel, reference_messages()["small"], DELIVERY_ID, target)
     routes = dict.fromkeys(origins_of(providers, [channel]), server.url)
     clients = Clients(transport=LoopbackOnlyTransport(), reroute=routes)
     before = len(server.requests)
@@ -529,7 +582,10 @@ def check_answer(
             "(generic_outcome reads Retry-After for you)"
         )
     if outcome.retry_after is not None and not outcome.retry_after >= 0:
-        raise AssertionError(f"retry_after must be a number of seconds ≥ 0, got {retry_after!r}")
+        raise AssertionError(
+            f"{channel.provider} read {what} as retry_after={outcome.retry_after!r}: it must "
+            "be a number of seconds ≥ 0"
+        )
     return outcome
 
 
@@ -557,7 +613,7 @@ def check_no_secret_leaks(
     )
     if not secrets:
         return
-    payload = providers.build(channel, message, DELIVERY_ID)
+    payload = providers.build(channel, message, DELIVERY_ID, target)
     body: Any = payload.body
     if isinstance(body, bytes):
         body = body.decode("utf-8", errors="replace")
@@ -663,7 +719,9 @@ class ProviderContract:
         Answer(502, "bad gateway"),
         Answer(503, "unavailable"),
     )
-    #: Whether trimmed text must show the core's marker (``…``).
+    #: Whether the oversized message, once trimmed, must show the core's marker (``…``)
+    #: somewhere in the payload. Turn it off only for a service whose payloads carry no
+    #: text a reader sees (a metrics sink): whatever people read must show a cut.
     marks_cuts: ClassVar[bool] = True
 
     # -- what a subclass may override ----------------------------------------------------

@@ -31,6 +31,9 @@ def golden_text(data: Any) -> str:
 def check_golden(path: str | os.PathLike[str], data: Any) -> None:
     """Assert that ``data`` equals the JSON in ``path``; with ``NOTIFY_UPDATE_GOLDEN=1``, write it.
 
+    A plain function, not a fixture: import it (``from notify_core.testing import
+    check_golden``) and call it from any test, with a path next to your tests
+    (``Path(__file__).parent / "golden" / "small.json"``).
     ``data`` must be JSON-serialisable (a payload body, or a dict of the parts you want
     pinned: method, url, headers, body). The comparison is of parsed JSON, so a file
     reformatted by hand still matches; a mismatch shows a diff and the command that

@@ -44,7 +44,7 @@ def origins_of(providers: Providers, channels: Iterable[Channel]) -> list[str]:
         target = providers.validate(channel)
         urls = [target.url]
         try:
-            payload = providers.build(channel, _PROBE, "probe")
+            payload = providers.build(channel, _PROBE, "probe", target)
         except NotifyError:
             payload = None
         if payload is not None and payload.url:

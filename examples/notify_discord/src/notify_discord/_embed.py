@@ -22,10 +22,19 @@ takes what is left.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timezone
 from typing import Any
 
-from notify_core.plugin import MARKER, Action, Message, Severity, cap, severity_color, truncate
+from notify_core.plugin import (
+    MARKER,
+    Action,
+    Message,
+    Severity,
+    cap,
+    severity_color,
+    state_word,
+    truncate,
+    utc,
+)
 
 from ._settings import Settings
 
@@ -55,7 +64,6 @@ LIMITS = {
     "field_value_chars": FIELD_VALUE_CHARS,
     "footer_chars": FOOTER_CHARS,
 }
-_STATE_WORDS = {"acknowledge": "acknowledged", "resolve": "resolved"}
 
 Json = dict[str, Any]
 
@@ -112,8 +120,8 @@ def _content(message: Message, settings: Settings) -> str:
 
 def _footer(message: Message, tenant: str | None, note: str) -> str:
     parts = [message.severity.value.upper()]
-    if message.state in _STATE_WORDS:
-        parts.append(_STATE_WORDS[message.state])
+    if state_word(message.state):
+        parts.append(state_word(message.state))
     if message.event.strip():
         parts.append(truncate(message.event.strip(), 200))
     if tenant:
@@ -187,10 +195,7 @@ def _embed(message: Message, tenant: str | None) -> Json:
     if kept or extra:
         embed["fields"] = kept + extra
     embed["footer"] = {"text": _footer(message, tenant, note)}
-    when = message.timestamp
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    embed["timestamp"] = when.astimezone(timezone.utc).isoformat()
+    embed["timestamp"] = utc(message.timestamp).isoformat()
     return embed
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from notify_core.plugin import InvalidTarget, SettingsReader, Severity
+from notify_core.plugin import SettingsReader, Severity
 
 KNOWN = ("username", "avatar_url", "mention_users", "mention_roles", "mention_min_severity")
 USERNAME_CHARS = 80
@@ -27,44 +27,35 @@ class Settings:
 
 def parse(settings: Mapping[str, Any]) -> Settings:
     read = SettingsReader("discord", settings, KNOWN)
-    username = settings.get("username")
-    if username is not None and (
-        not isinstance(username, str) or not 1 <= len(username.strip()) <= USERNAME_CHARS
-    ):
-        raise InvalidTarget(
-            f"discord settings.username must be 1 to {USERNAME_CHARS} characters",
-            key="settings.username",
-        )
-    avatar = settings.get("avatar_url")
-    if avatar is not None and (not isinstance(avatar, str) or not avatar.startswith("https://")):
-        raise InvalidTarget(
-            "discord settings.avatar_url must be an https:// URL", key="settings.avatar_url"
-        )
-    floor = read.severity("mention_min_severity", Severity.ERROR)
+    username = read.text("username")
+    if username is not None and len(username) > USERNAME_CHARS:
+        raise read.error("username", f"must be 1 to {USERNAME_CHARS} characters")
+    avatar = read.text("avatar_url")
+    if avatar is not None and not avatar.startswith("https://"):
+        raise read.error("avatar_url", "must be an https:// URL")
     return Settings(
-        username=username.strip() if isinstance(username, str) else None,
+        username=username,
         avatar_url=avatar,
-        mention_users=_ids(settings.get("mention_users", []), "mention_users"),
-        mention_roles=_ids(settings.get("mention_roles", []), "mention_roles"),
-        mention_min_severity=floor,
+        mention_users=_ids(read, "mention_users"),
+        mention_roles=_ids(read, "mention_roles"),
+        mention_min_severity=read.severity("mention_min_severity", Severity.ERROR),
     )
 
 
-def _ids(value: Any, name: str) -> tuple[str, ...]:
-    key = f"settings.{name}"
+def _ids(read: SettingsReader, name: str) -> tuple[str, ...]:
+    """Snowflake ids, as strings or as TOML integers (both are how people write them)."""
+    value = read.get(name, [])
     if isinstance(value, str) or not isinstance(value, list | tuple):
-        raise InvalidTarget(
-            f'discord settings.{name} must be a list of ids like ["123456789012345678"]', key=key
-        )
+        raise read.error(name, 'must be a list of ids like ["123456789012345678"]')
     if len(value) > MAX_MENTIONS:
-        raise InvalidTarget(f"discord settings.{name}: at most {MAX_MENTIONS} ids", key=key)
+        raise read.error(name, f"must hold at most {MAX_MENTIONS} ids")
     ids = [str(v).strip() for v in value]
     for ident in ids:
         if not _SNOWFLAKE.fullmatch(ident):
             shown = ident if len(ident) <= 30 else ident[:29] + "…"
-            raise InvalidTarget(
-                f"discord settings.{name}: {shown!r} is not an id (Developer Mode on, then "
-                "right-click the user or role → Copy ID)",
-                key=key,
+            raise read.error(
+                name,
+                f"holds {shown!r}, which is not an id (Developer Mode on, then right-click "
+                "the user or role → Copy ID)",
             )
     return tuple(ids)

@@ -11,11 +11,10 @@ of 204) and ``thread_id`` (post into a thread of a forum or text channel).
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
-from notify_core.plugin import InvalidTarget, Target
+from notify_core.plugin import MASK, InvalidTarget, Target, masked_url
 
-MASK = "****"
 _URL = re.compile(
     r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api(?:/v\d{1,2})?/webhooks/"
     r"(?P<id>\d{15,25})/(?P<token>[A-Za-z0-9_-]{20,100})(?:\?(?P<query>[^#]*))?"
@@ -24,6 +23,7 @@ _URL = re.compile(
 URL_PATTERNS = (r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api(?:/v\d{1,2})?/webhooks/",)
 EXPECTED = "https://discord.com/api/webhooks/<id>/<token> (Channel settings → Integrations)"
 QUERY_KEYS = ("wait", "thread_id")
+#: Path segments a wrong URL may show: Discord's words and ids (never the token).
 _SHOWN = re.compile(r"api|webhooks|v\d{1,2}|\d{1,25}")
 
 
@@ -31,7 +31,8 @@ def validate(url: str) -> Target:
     """A :class:`Target` for a well-formed webhook URL, or :class:`InvalidTarget`."""
     match = _URL.fullmatch(url)
     if match is None:
-        raise InvalidTarget(f"discord url must look like {EXPECTED}; got {masked(url)}")
+        shown = masked_url(url, keep=_SHOWN)
+        raise InvalidTarget(f"discord url must look like {EXPECTED}; got {shown}")
     for key, value in parse_qsl(match["query"] or "", keep_blank_values=True):
         if key not in QUERY_KEYS:
             raise InvalidTarget(
@@ -52,17 +53,3 @@ def with_thread(url: str, thread_id: str) -> str:
     items = [p for p in query.split("&") if p and not p.startswith("thread_id=")]
     items.append(f"thread_id={thread_id}")
     return f"{base}?{'&'.join(items)}"
-
-
-def masked(url: str) -> str:
-    """A rejected URL as it may be shown: Discord's words and ids kept, anything else hidden."""
-    printable = "".join(c for c in url if c.isprintable()).strip()
-    try:
-        parts = urlsplit(printable)
-    except ValueError:
-        return MASK
-    if not parts.scheme or not parts.hostname:
-        return MASK
-    segments = [s if not s or _SHOWN.fullmatch(s) else MASK for s in parts.path.split("/")]
-    shown = f"{parts.scheme}://{parts.hostname}{'/'.join(segments)}"
-    return shown + (f"?{MASK}" if parts.query else "")

@@ -8,7 +8,6 @@ The core sends, queues, paces, retries, masks the key and keeps the delivery log
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -16,17 +15,14 @@ import attrs
 
 from notify_core.plugin import (
     Channel,
-    InvalidTarget,
     Message,
     Outcome,
     Payload,
     ProviderSpec,
     Rate,
-    RetryPolicy,
     Target,
     generic_outcome,
     hookimpl,
-    truncate,
 )
 
 from . import _post, _settings, _url
@@ -38,7 +34,6 @@ __all__ = ["LIMITS", "NAME", "SPEC", "build_payload", "classify_response", "regi
 
 NAME = "mattermost"
 LIMITS = _post.LIMITS
-REASON_CHARS = 300
 
 SPEC = ProviderSpec(
     name=NAME,
@@ -46,7 +41,6 @@ SPEC = ProviderSpec(
     # Self-hosted servers rate-limit per client only when an admin enables it (10/s
     # with bursts by default then): 5/s keeps clear of it and of a busy channel.
     default_rate=Rate(per_second=5, burst=10),
-    default_retry=RetryPolicy(attempts=5, backoff=1.0, max_delay=300),
     url_patterns=_url.URL_PATTERNS,
     capabilities=frozenset({"rich", "mentions", "fields", "actions"}),
     limits=LIMITS,
@@ -60,34 +54,19 @@ def register_providers() -> Sequence[ProviderSpec]:
 
 @hookimpl
 def validate_url(channel: Channel) -> Target | None:
-    if not channel.url:
-        raise InvalidTarget(f"mattermost needs a url like {_url.EXPECTED}")
-    target = _url.validate(channel.url)
-    _settings.parse(channel.settings)
-    return target
+    """The webhook URL (its key is the secret) and the settings, read once."""
+    target = _url.validate(channel.url or "")
+    return attrs.evolve(target, state=_settings.parse(channel.settings))
 
 
 @hookimpl
-def build_payload(channel: Channel, message: Message, delivery_id: str) -> Payload | None:
-    """``delivery_id`` is not sent: incoming webhooks take no idempotency key."""
-    return Payload(body=_post.build(message, _settings.parse(channel.settings), channel.tenant))
+def build_payload(channel: Channel, message: Message, target: Target) -> Payload | None:
+    """The delivery id is not sent: incoming webhooks take no idempotency key."""
+    return Payload(body=_post.build(message, target.state, channel.tenant))
 
 
 @hookimpl
-def classify_response(channel: Channel, response: httpx.Response) -> Outcome | None:
+def classify_response(response: httpx.Response) -> Outcome | None:
     """The core's reading, with Mattermost's error message and id as the reason."""
-    outcome = generic_outcome(response)
-    if outcome.status == "delivered":
-        return attrs.evolve(outcome, reason="ok")
-    try:
-        data = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
-        return outcome
-    if not isinstance(data, dict) or not isinstance(data.get("message"), str):
-        return outcome
-    detail = " ".join(data["message"].split())
-    if isinstance(data.get("id"), str):
-        detail += f" ({data['id']})"
-    return attrs.evolve(
-        outcome, reason=truncate(f"HTTP {response.status_code}: {detail}", REASON_CHARS)
-    )
+    outcome = generic_outcome(response, reason_fields=("message", "id"))
+    return attrs.evolve(outcome, reason="ok") if outcome.status == "delivered" else outcome

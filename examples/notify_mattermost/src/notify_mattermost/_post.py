@@ -20,10 +20,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import timezone
 from typing import Any
 
-from notify_core.plugin import MARKER, Action, Message, Severity, cap, severity_color, truncate
+from notify_core.plugin import (
+    MARKER,
+    Action,
+    Message,
+    Severity,
+    cap,
+    severity_color,
+    state_word,
+    truncate,
+    utc,
+)
 
 from ._settings import Settings
 
@@ -44,7 +53,6 @@ LIMITS = {
     "footer_chars": FOOTER_CHARS,
 }
 _BROADCAST = re.compile(r"@(channel|all|here)\b", re.IGNORECASE)
-_STATE_WORDS = {"acknowledge": "acknowledged", "resolve": "resolved"}
 
 Json = dict[str, Any]
 
@@ -67,8 +75,8 @@ def build(message: Message, settings: Settings, tenant: str | None) -> Json:
 
 def _headline(message: Message) -> str:
     title = " ".join(message.title.split()) or message.event.strip() or "Notification"
-    if message.state in _STATE_WORDS:
-        title = f"[{_STATE_WORDS[message.state].upper()}] {title}"
+    if state_word(message.state):
+        title = f"[{state_word(message.state).upper()}] {title}"
     elif message.severity >= Severity.WARNING:
         title = f"[{message.severity.value.upper()}] {title}"
     return truncate(defuse(title), HEADLINE_CHARS)
@@ -91,13 +99,10 @@ def _links(actions: Sequence[Action]) -> str:
 
 
 def _footer(message: Message, tenant: str | None, hidden: int) -> str:
-    when = message.timestamp
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
     parts = [message.severity.value]
     if message.event.strip():
         parts.append(message.event.strip())
-    parts.append(when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"))
+    parts.append(utc(message.timestamp).strftime("%Y-%m-%d %H:%M:%S UTC"))
     if tenant:
         parts.append(f"tenant {tenant}")
     if hidden:

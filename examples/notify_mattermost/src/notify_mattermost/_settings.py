@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import attrs
 
-from notify_core.plugin import InvalidTarget, SettingsReader
+from notify_core.plugin import SettingsReader
 
 Broadcast = Literal["channel", "here", "all"]
 KNOWN = ("rich", "username", "icon_url", "channel", "mention_on_failure")
@@ -24,30 +24,24 @@ class Settings:
 
 def parse(settings: Mapping[str, Any]) -> Settings:
     read = SettingsReader("mattermost", settings, KNOWN)
-    rich = read.flag("rich", True)
-    strings = {name: read.text(name) for name in ("username", "icon_url", "channel")}
-    icon = strings["icon_url"]
+    icon = read.text("icon_url")
     if icon is not None and not icon.startswith(("https://", "http://")):
-        raise InvalidTarget(
-            "mattermost settings.icon_url must be an http(s) URL", key="settings.icon_url"
-        )
+        raise read.error("icon_url", "must be an http(s) URL")
     return Settings(
-        rich=rich,
-        username=strings["username"],
+        rich=read.flag("rich", True),
+        username=read.text("username"),
         icon_url=icon,
-        channel=strings["channel"],
-        mention_on_failure=_broadcast(settings.get("mention_on_failure", False)),
+        channel=read.text("channel"),
+        mention_on_failure=_broadcast(read),
     )
 
 
-def _broadcast(value: Any) -> Broadcast | None:
+def _broadcast(read: SettingsReader) -> Broadcast | None:
+    value = read.get("mention_on_failure", False)
     if value is True or value == "channel":
         return "channel"
     if value in ("here", "all"):
         return "here" if value == "here" else "all"
     if value is False or value is None:
         return None
-    raise InvalidTarget(
-        'mattermost settings.mention_on_failure must be true, false, "channel", "here" or "all"',
-        key="settings.mention_on_failure",
-    )
+    raise read.error("mention_on_failure", 'must be true, false, "channel", "here" or "all"')

@@ -9,11 +9,9 @@ post. The host and the subpath are not secret and stay visible in the masked for
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
-from notify_core.plugin import InvalidTarget, Target
+from notify_core.plugin import MASK, InvalidTarget, Target, masked_url
 
-MASK = "****"
 _URL = re.compile(
     r"https://(?P<host>[A-Za-z0-9.-]+(?::\d{1,5})?)(?P<prefix>(?:/[^/?#\s]+)*)"
     r"/hooks/(?P<key>[a-z0-9]{26})"
@@ -27,21 +25,7 @@ def validate(url: str) -> Target:
     """A :class:`Target` for a well-formed incoming-webhook URL, or :class:`InvalidTarget`."""
     match = _URL.fullmatch(url)
     if match is None:
-        raise InvalidTarget(f"mattermost url must look like {EXPECTED}; got {masked(url)}")
+        shown = masked_url(url, keep="hooks")  # the host is not secret, any path may be
+        raise InvalidTarget(f"mattermost url must look like {EXPECTED}; got {shown}")
     key = match["key"]
     return Target(url=url, secrets=(key,), display=url[: match.start("key")] + MASK)
-
-
-def masked(url: str) -> str:
-    """A rejected URL as it may be shown: scheme, host and ``hooks`` kept, the rest hidden."""
-    printable = "".join(c for c in url if c.isprintable()).strip()
-    try:
-        parts = urlsplit(printable)
-        host = parts.hostname
-    except ValueError:
-        return MASK
-    if not parts.scheme or not host:
-        return MASK
-    segments = [s if s in ("", "hooks") else MASK for s in parts.path.split("/")]
-    shown = f"{parts.scheme}://{host}{'/'.join(segments)}"
-    return shown + (f"?{MASK}" if parts.query else "")

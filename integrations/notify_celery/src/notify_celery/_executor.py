@@ -113,7 +113,7 @@ class CeleryExecutor:
         store = self.notifier.store
         rows = [row for i in store.requeue(ids) if (row := store.get(i)) is not None]
         # a fresh retry budget: the attempts made so far are carried in the task
-        await self._publish([Item(row.id, budget_from=row.attempts) for row in rows])
+        await self._publish([Item(row.id, budget_from=row.attempts, explicit=True) for row in rows])
         return [
             DeliveryResult(
                 id=row.id,

@@ -31,7 +31,7 @@ RETRY_POLICY = {"max_retries": 2, "interval_start": 0.1, "interval_step": 0.2, "
 class Item:
     """One task to publish: a delivery, when to run it, and what it carries along."""
 
-    __slots__ = ("at", "budget_from", "delivery_id", "slot")
+    __slots__ = ("at", "budget_from", "delivery_id", "explicit", "slot")
 
     def __init__(
         self,
@@ -40,11 +40,13 @@ class Item:
         at: float | None = None,
         slot: float | None = None,
         budget_from: int = 0,
+        explicit: bool = False,
     ) -> None:
         self.delivery_id = delivery_id
         self.at = at
         self.slot = slot
         self.budget_from = budget_from
+        self.explicit = explicit
 
     def kwargs(self) -> dict[str, Any]:
         """Only what differs from the defaults: most messages carry the id alone."""
@@ -53,6 +55,8 @@ class Item:
             out["slot"] = self.slot
         if self.budget_from:
             out["budget_from"] = self.budget_from
+        if self.explicit:
+            out["explicit"] = True
         return out
 
 

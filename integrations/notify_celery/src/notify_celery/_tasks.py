@@ -90,15 +90,30 @@ def close_processes(**_: Any) -> None:
 
 
 def deliver(
-    task: Task[Any, Any], delivery_id: str, slot: float | None = None, budget_from: int = 0
+    task: Task[Any, Any],
+    delivery_id: str,
+    slot: float | None = None,
+    budget_from: int = 0,
+    explicit: bool = False,
 ) -> str:
-    """One attempt of ``delivery_id``; re-published when it must be tried again."""
+    """One attempt of ``delivery_id``; re-published when it must be tried again.
+
+    ``explicit``: a retry someone asked for (it passes a disabled channel).
+    """
     state = _process(task.app)
-    step = state.runner.attempt(delivery_id, slot=slot, budget_from=budget_from)
+    step = state.runner.attempt(delivery_id, slot=slot, budget_from=budget_from, explicit=explicit)
+    items = [Item(announced) for announced in step.announced]
     if step.again_at is not None:
-        state.publisher.publish(
-            [Item(delivery_id, at=step.again_at, slot=step.slot, budget_from=step.budget_from)]
+        items.append(
+            Item(
+                delivery_id,
+                at=step.again_at,
+                slot=step.slot,
+                budget_from=step.budget_from,
+                explicit=step.explicit,
+            )
         )
+    state.publisher.publish(items)
     log.info("notify: delivery %s: %s", delivery_id, step.why)
     return step.why
 

@@ -88,10 +88,6 @@ SPEC = ProviderSpec(
 )
 
 
-def _channel(channel: Channel) -> PagerDutyChannel:
-    return read_channel(channel.url, channel.options, channel.settings)
-
-
 @hookimpl
 def register_providers() -> Sequence[ProviderSpec]:
     return [SPEC]
@@ -100,19 +96,19 @@ def register_providers() -> Sequence[ProviderSpec]:
 @hookimpl
 def validate_url(channel: Channel) -> Target | None:
     """The events endpoint of the channel's region; the routing key is the secret."""
-    pd = _channel(channel)
-    return Target(url=pd.enqueue_url, secrets=(pd.routing_key,), display=pd.display)
+    pd = read_channel(channel.url, channel.options, channel.settings)
+    return Target(url=pd.enqueue_url, secrets=(pd.routing_key,), display=pd.display, state=pd)
 
 
 @hookimpl
-def build_payload(channel: Channel, message: Message, delivery_id: str) -> Payload | None:
+def build_payload(message: Message, target: Target) -> Payload | None:
     """An alert event for ``/v2/enqueue``, or a change event when ``settings.change_event``."""
-    pd = _channel(channel)
+    pd: PagerDutyChannel = target.state
     if pd.change_event:
         return Payload(body=change_event(pd, message), url=pd.change_url)
     return Payload(body=alert_event(pd, message))
 
 
 @hookimpl
-def classify_response(channel: Channel, response: httpx.Response) -> Outcome | None:
+def classify_response(response: httpx.Response) -> Outcome | None:
     return classify(response)

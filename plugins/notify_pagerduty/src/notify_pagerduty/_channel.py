@@ -2,9 +2,9 @@
 
 A PagerDuty destination is a key, not a URL, so everything is checked here once, by
 ``validate_url``: a typo then fails ``notify send`` with exit 2 before anything is
-stored, instead of becoming a 400 from PagerDuty at 3 a.m. ``build_payload`` reads
-the same facts again (pure, no I/O). No message built here ever holds the key: it
-is shown masked, as the core masks it everywhere else.
+stored, instead of becoming a 400 from PagerDuty at 3 a.m. ``build_payload`` gets the
+checked :class:`PagerDutyChannel` in ``Target.state``. No message built here ever holds
+the key: it is shown masked, as the core masks it everywhere else.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from typing import Any, Literal
 import attrs
 
 from notify_core.plugin import (
+    MASK,
     InvalidTarget,
-    Masker,
     SettingsReader,
     mask_value,
+    masked_url,
     truncate,
-    url_secrets,
 )
 
 Region = Literal["us", "eu"]
@@ -39,6 +39,8 @@ CHANGE_URLS: dict[str, str] = {region: host + CHANGE_PATH for region, host in HO
 
 ROUTING_KEY_LENGTH = 32
 _ROUTING_KEY = re.compile(r"[A-Za-z0-9]{32}\Z")
+#: Path segments a wrong URL may show: the Events API's own words.
+_PATH_WORDS = r"v[0-9]|change|enqueue"
 #: REST API keys are 20 characters: the usual wrong key to paste.
 _REST_API_KEY_LENGTH = 20
 
@@ -84,22 +86,22 @@ def read_channel(
     Raises :class:`InvalidTarget` with one line that names the expected shape.
     """
     key = _routing_key(options.get("routing_key"))
-    region = _region(options.get("region"), url, key)
+    region = _region(options.get("region"), url)
     return PagerDutyChannel(routing_key=key, region=region, **_settings(settings))
 
 
 def _masked(value: str) -> str:
     """The key as it may be shown: ``****`` plus a tail only when the tail is harmless."""
     shown = mask_value(value)
-    return shown if shown[4:].isalnum() or shown == "****" else "****"
+    return shown if shown == MASK or shown[len(MASK) :].isalnum() else MASK
 
 
 def _routing_key(value: Any) -> str:
     if value is None or value == "":
         raise InvalidTarget(
             'pagerduty channel needs routing_key = "<32-character integration key>" in its '
-            "[channels.<name>] table (PagerDuty: Service → Integrations → Events API V2); "
-            "`notify send --url` cannot carry the key",
+            "[channels.<name>] table (PagerDuty: Service → Integrations → Events API V2), "
+            "or `notify send --url …/v2/enqueue --option routing_key=…`",
             key="routing_key",
         )
     if not isinstance(value, str):
@@ -125,7 +127,7 @@ def _routing_key(value: Any) -> str:
     )
 
 
-def _region(value: Any, url: str | None, key: str) -> Region:
+def _region(value: Any, url: str | None) -> Region:
     region: Region | None = None
     if value is not None:
         if not isinstance(value, str) or value.strip().lower() not in HOSTS:
@@ -139,7 +141,7 @@ def _region(value: Any, url: str | None, key: str) -> Region:
     by_url: dict[str, Region] = {ENQUEUE_URLS["us"]: "us", ENQUEUE_URLS["eu"]: "eu"}
     from_url = by_url.get(url.rstrip("/"))
     if from_url is None:
-        shown = Masker((*url_secrets(url), key)).text(url)
+        shown = masked_url(url, keep=_PATH_WORDS)
         hint = (
             "; for change events keep the enqueue url and set settings.change_event = true"
             if url.rstrip("/") in CHANGE_URLS.values()
@@ -147,7 +149,7 @@ def _region(value: Any, url: str | None, key: str) -> Region:
         )
         raise InvalidTarget(
             f"pagerduty url must be {ENQUEUE_URLS['us']} or {ENQUEUE_URLS['eu']} "
-            f"(or leave it out and set region), not {truncate(shown, 120)}{hint}"
+            f"(or leave it out and set region), not {shown}{hint}"
         )
     if region is not None and region != from_url:
         raise InvalidTarget(
@@ -161,18 +163,12 @@ def _settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     attributes = {
         name: value for name in ATTRIBUTE_SETTINGS if (value := read.text(name)) is not None
     }
-    action = settings.get("event_action")
-    if action is not None and action not in EVENT_ACTIONS:
-        raise InvalidTarget(
-            f"pagerduty settings.event_action must be one of {', '.join(EVENT_ACTIONS)}, "
-            f"not {truncate(str(action), 40)!r}",
-            key="settings.event_action",
-        )
+    action = read.choice("event_action", EVENT_ACTIONS)
     change = read.flag("change_event", False)
     if change and action is not None:
-        raise InvalidTarget(
-            "pagerduty settings.event_action does not apply with settings.change_event = true "
+        raise read.error(
+            "event_action",
+            "does not apply with settings.change_event = true "
             "(change events are never acknowledged or resolved)",
-            key="settings.event_action",
         )
     return {"attributes": attributes, "event_action": action, "change_event": change}

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Collection, Iterator, Mapping
-from datetime import timezone
 from typing import Any
 
 from notify_core.plugin import (
@@ -22,6 +21,7 @@ from notify_core.plugin import (
     Severity,
     truncate,
     truncate_bytes,
+    utc,
 )
 
 from ._channel import ATTRIBUTE_SETTINGS, EventAction, PagerDutyChannel
@@ -80,11 +80,8 @@ def summary(message: Message) -> str:
 
 
 def timestamp(message: Message) -> str:
-    """ISO 8601 with an offset (a naive time is taken as UTC, as notify records it)."""
-    when = message.timestamp
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.isoformat()
+    """ISO 8601 in UTC, with its offset (a naive time is taken as UTC)."""
+    return utc(message.timestamp).isoformat()
 
 
 def _text(value: Any) -> str | None:

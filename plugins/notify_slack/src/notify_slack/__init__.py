@@ -14,13 +14,11 @@ from typing import TYPE_CHECKING
 
 from notify_core.plugin import (
     Channel,
-    InvalidTarget,
     Message,
     Outcome,
     Payload,
     ProviderSpec,
     Rate,
-    RetryPolicy,
     Target,
     hookimpl,
 )
@@ -39,7 +37,6 @@ SPEC = ProviderSpec(
     description="Slack incoming webhooks (Block Kit) and Workflow Builder webhook triggers",
     # Slack allows about one message per second per webhook, with short bursts.
     default_rate=Rate(per_second=1.0, burst=3),
-    default_retry=RetryPolicy(attempts=5, backoff=1.0, max_delay=300),
     url_patterns=_target.URL_PATTERNS,
     capabilities=frozenset({"rich", "mentions", "threads", "actions", "fields"}),
     limits=_payload.LIMITS,
@@ -54,23 +51,19 @@ def register_providers() -> Sequence[ProviderSpec]:
 @hookimpl
 def validate_url(channel: Channel) -> Target | None:
     """Check the webhook URL's shape and the settings; the last path segment is secret."""
-    if not channel.url:
-        raise InvalidTarget(f"slack needs a url like {_target.EXPECTED}")
-    target = _target.validate(channel.url)
-    _settings.parse(channel.settings)
-    return target
+    return _target.validate(channel.url or "", _settings.parse(channel.settings))
 
 
 @hookimpl
-def build_payload(channel: Channel, message: Message, delivery_id: str) -> Payload | None:
+def build_payload(channel: Channel, message: Message, target: Target) -> Payload | None:
     """Block Kit (or plain ``text``) for a webhook, flat variables for a trigger.
 
-    ``delivery_id`` is not sent: Slack webhooks neither show nor deduplicate by an id.
+    The delivery id is not sent: Slack webhooks neither show nor deduplicate by an id.
     """
-    settings = _settings.parse(channel.settings)
-    if channel.url and _target.kind_of(channel.url) == "trigger":
+    hook: _target.Hook = target.state
+    if hook.kind == "trigger":
         return Payload(body=_payload.trigger(message, channel.tenant))
-    return Payload(body=_payload.incoming(message, settings, channel.tenant))
+    return Payload(body=_payload.incoming(message, hook.settings, channel.tenant))
 
 
 @hookimpl

@@ -9,13 +9,12 @@ Slack's error code and decides which failures mean the webhook is gone.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import TYPE_CHECKING
 
 import attrs
 
-from notify_core.plugin import Outcome, generic_outcome
+from notify_core.plugin import Outcome, generic_outcome, read_json
 
 if TYPE_CHECKING:  # httpx is loaded by the core only when something is sent
     import httpx
@@ -49,16 +48,17 @@ def classify(response: httpx.Response) -> Outcome:
     """
     outcome = generic_outcome(response)
     text = response.text.strip()
-    code = _error_code(text)
+    data = read_json(text)  # a trigger's {"ok": …, "error": …}; {} for plain strings
+    ok = data.get("ok")
+    error = data.get("error")
+    code = text if _CODE.fullmatch(text) else ""
+    code = code or (error if isinstance(error, str) and _CODE.fullmatch(error) else "")
     if outcome.status == "delivered":
-        if code == "ok" or _json_ok(text) is True:
+        if code == "ok" or ok is True:
             return attrs.evolve(outcome, reason="ok")
-        if _json_ok(text) is False:  # a trigger refusing with 200: its error, permanently
-            return Outcome.failed(
-                code or "error",
-                http_status=outcome.http_status,
-                response_excerpt=outcome.response_excerpt,
-                disables=code in GONE,
+        if ok is False:  # a trigger refusing with 200: its error, permanently
+            return attrs.evolve(
+                outcome, status="failed", reason=code or "error", disables=code in GONE
             )
         shown = " ".join(text.split())[:80] or "(empty)"
         return attrs.evolve(outcome, reason=f"ok (unexpected body: {shown})")
@@ -69,30 +69,3 @@ def classify(response: httpx.Response) -> Outcome:
         # No Slack code (an HTML error page): a 404/410 still means no hook lives there.
         return attrs.evolve(outcome, disables=response.status_code in (404, 410))
     return outcome
-
-
-def _error_code(text: str) -> str:
-    """Slack's error code from a plain-string body or a JSON ``error``; "" if none."""
-    if _CODE.fullmatch(text):
-        return text
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return ""
-    if isinstance(data, dict):
-        error = data.get("error")
-        if isinstance(error, str) and _CODE.fullmatch(error):
-            return error
-    return ""
-
-
-def _json_ok(text: str) -> bool | None:
-    """A trigger's ``ok`` flag, or None when the body is not such JSON."""
-    if not text.startswith("{"):
-        return None
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return None
-    ok = data.get("ok") if isinstance(data, dict) else None
-    return ok if isinstance(ok, bool) else None

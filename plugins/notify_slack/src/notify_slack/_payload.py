@@ -26,7 +26,7 @@ survives; anything dropped is counted in a visible note in the context line.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from notify_core.plugin import (
@@ -37,7 +37,9 @@ from notify_core.plugin import (
     cap,
     chunks,
     severity_color,
+    state_word,
     truncate,
+    utc,
 )
 
 from ._mrkdwn import escape, fit, from_markdown
@@ -75,8 +77,6 @@ LIMITS: dict[str, int] = {
     "trigger_value": TRIGGER_VALUE,
 }
 
-_STATE_WORDS = {"acknowledge": "acknowledged", "resolve": "resolved"}
-
 Json = dict[str, Any]
 
 
@@ -109,7 +109,7 @@ def trigger(message: Message, tenant: str | None) -> Json:
         "severity": message.severity.value,
         "event": message.event,
         "state": message.state,
-        "timestamp": _utc(message.timestamp).isoformat(),
+        "timestamp": utc(message.timestamp).isoformat(),
         "tenant": tenant or "",
         "fields": "\n".join(f"{f.name}: {f.value}" for f in message.fields),
         "actions": "\n".join(f"{a.label}: {a.url.strip()}" for a in usable),
@@ -224,8 +224,8 @@ def _buttons(actions: Sequence[Action]) -> tuple[list[Json], int, int]:
 
 def _context(message: Message, tenant: str | None, notes: Sequence[str]) -> list[Json]:
     items = [f"*{message.severity.value}*"]
-    if message.state in _STATE_WORDS:
-        items.append(_STATE_WORDS[message.state])
+    if state_word(message.state):
+        items.append(state_word(message.state))
     if message.event.strip():
         items.append(escape(message.event.strip()))
     items.append(_date(message.timestamp))
@@ -259,7 +259,7 @@ def _plain(message: Message, mentions: Sequence[str], tenant: str | None) -> str
         if url and len(url) <= BUTTON_URL:
             link = url.replace("&", "&amp;").replace("|", "%7C").replace(">", "%3E")
             lines.append(f"<{link}|{escape(action.label)}>")
-    footer = [message.severity.value, _STATE_WORDS.get(message.state, "")]
+    footer = [message.severity.value, state_word(message.state)]
     footer += [escape(message.event), _date(message.timestamp)]
     footer.append(f"tenant: {escape(tenant)}" if tenant else "")
     lines.append(" · ".join(p for p in footer if p))
@@ -290,19 +290,15 @@ def _summary(message: Message) -> str:
     title = " ".join(message.title.split()) or message.event.strip() or "Notification"
     if message.severity >= Severity.WARNING and message.state == "trigger":
         return f"[{message.severity.value.upper()}] {title}"
-    if message.state in _STATE_WORDS:
-        return f"[{_STATE_WORDS[message.state].upper()}] {title}"
+    if state_word(message.state):
+        return f"[{state_word(message.state).upper()}] {title}"
     return title
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
 def _date(moment: datetime) -> str:
     """Slack's date token: each reader sees the time in their own time zone."""
-    moment = _utc(moment)
-    shown = moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    moment = utc(moment)
+    shown = moment.strftime("%Y-%m-%d %H:%M:%S UTC")
     return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time_secs}}|{shown}>"
 
 

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import attrs
 
-from notify_core.plugin import InvalidTarget, SettingsReader
+from notify_core.plugin import SettingsReader
 
 Broadcast = Literal["channel", "here"]
 
@@ -42,39 +42,32 @@ def parse(settings: Mapping[str, Any]) -> Settings:
     read = SettingsReader("slack", settings, KNOWN)
     return Settings(
         rich=read.flag("rich", True),
-        mention_on_failure=_broadcast(settings.get("mention_on_failure", False)),
-        mention_users=_users(settings.get("mention_users", [])),
+        mention_on_failure=_broadcast(read),
+        mention_users=_users(read),
     )
 
 
-def _broadcast(value: Any) -> Broadcast | None:
+def _broadcast(read: SettingsReader) -> Broadcast | None:
+    value = read.get("mention_on_failure", False)
     if value is True or value == "channel":
         return "channel"
     if value == "here":
         return "here"
     if value is False or value is None:
         return None
-    raise InvalidTarget(
-        'slack settings.mention_on_failure must be true, false, "channel" or "here"',
-        key="settings.mention_on_failure",
-    )
+    raise read.error("mention_on_failure", 'must be true, false, "channel" or "here"')
 
 
-def _users(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str) or not isinstance(value, list | tuple):
-        raise InvalidTarget(
-            'slack settings.mention_users must be a list of ids like ["U0123ABCD"]',
-            key="settings.mention_users",
-        )
-    users: list[str] = []
-    for item in value:
-        user = str(item).strip()
+def _users(read: SettingsReader) -> tuple[str, ...]:
+    if isinstance(read.get("mention_users"), str):
+        raise read.error("mention_users", 'must be a list of ids like ["U0123ABCD"]')
+    users = read.strings("mention_users")
+    for user in users:
         if not (_MEMBER.fullmatch(user) or _GROUP.fullmatch(user)):
             shown = user if len(user) <= 24 else user[:21] + "…"
-            raise InvalidTarget(
-                f"slack settings.mention_users: {shown!r} is not a Slack member id (U…/W…) "
-                "or user-group id (S…); find it in the member's profile → ⋮ → Copy member ID",
-                key="settings.mention_users",
+            raise read.error(
+                "mention_users",
+                f"{shown!r} is not a Slack member id (U…/W…) or user-group id (S…); find it "
+                "in the member's profile → ⋮ → Copy member ID",
             )
-        users.append(user)
-    return tuple(users)
+    return users

@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import re
 from typing import Literal
-from urllib.parse import urlsplit
 
-from notify_core.plugin import InvalidTarget, Target
+import attrs
+
+from notify_core.plugin import MASK, InvalidTarget, Target, masked_url
+
+from ._settings import Settings
 
 Kind = Literal["incoming", "trigger"]
 
-MASK = "****"
 _SECRET = r"(?P<secret>[A-Za-z0-9]{8,})"
 _INCOMING = re.compile(
     r"https://hooks\.slack\.com/services/(?P<team>[TE][A-Z0-9]+)/(?P<hook>B[A-Z0-9]+)/" + _SECRET
@@ -31,6 +33,7 @@ _INCOMING = re.compile(
 _TRIGGER = re.compile(
     r"https://hooks\.slack\.com/triggers/(?P<team>[TE][A-Z0-9]+)/(?P<hook>[A-Za-z0-9]+)/" + _SECRET
 )
+_KINDS: tuple[tuple[Kind, re.Pattern[str]], ...] = (("incoming", _INCOMING), ("trigger", _TRIGGER))
 #: ``ProviderSpec.url_patterns``: enough to infer "slack" for ``notify send --url``;
 #: the full shape is checked by :func:`validate` afterwards.
 URL_PATTERNS = (r"https://hooks\.slack\.com/(?:services|triggers)/",)
@@ -44,51 +47,25 @@ EXPECTED = (
 _ID_LIKE = re.compile(r"[TEBA][A-Z0-9]{0,11}|[0-9]{1,16}|services|triggers|workflows")
 
 
-def kind_of(url: str) -> Kind:
-    """``incoming`` or ``trigger`` for a URL that passed :func:`validate`."""
-    return "trigger" if _TRIGGER.fullmatch(url) else "incoming"
+@attrs.frozen
+class Hook:
+    """What ``validate_url`` learnt about a channel (``Target.state``): its kind and settings."""
+
+    kind: Kind
+    settings: Settings
 
 
-def validate(url: str) -> Target:
+def validate(url: str, settings: Settings) -> Target:
     """A :class:`Target` for a well-formed Slack webhook URL, or :class:`InvalidTarget`.
 
     Strict on purpose: a URL that is almost right (``http://``, a trailing slash, a
     query string, a pasted space) would be sent somewhere Slack does not listen, and
     the error would only surface at the first delivery.
     """
-    for pattern in (_INCOMING, _TRIGGER):
+    for kind, pattern in _KINDS:
         match = pattern.fullmatch(url)
         if match:
-            secret = match["secret"]
             display = url[: match.start("secret")] + MASK
-            return Target(url=url, secrets=(secret,), display=display)
-    raise InvalidTarget(f"slack url must look like {EXPECTED}; got {masked(url)}")
-
-
-def masked(url: str) -> str:
-    """A rejected URL as it may be shown: ids kept, anything that could be a secret hidden.
-
-    The input is by definition not a shape we understand, so this keeps only path
-    segments that look like Slack ids or known words and masks everything else
-    (credentials, query, fragment); control characters are dropped so the error stays
-    one line.
-    """
-    printable = "".join(c for c in url if c.isprintable())
-    try:
-        parts = urlsplit(printable.strip())
-    except ValueError:
-        return MASK
-    if not parts.scheme or not parts.hostname:
-        return MASK
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    host = parts.hostname + (f":{port}" if port is not None else "")
-    segments = [s if not s or _ID_LIKE.fullmatch(s) else MASK for s in parts.path.split("/")]
-    shown = f"{parts.scheme}://{host}{'/'.join(segments)}"
-    if parts.query:
-        shown += "?" + MASK
-    if parts.fragment:
-        shown += "#" + MASK
-    return shown
+            state = Hook(kind, settings)
+            return Target(url=url, secrets=(match["secret"],), display=display, state=state)
+    raise InvalidTarget(f"slack url must look like {EXPECTED}; got {masked_url(url, _ID_LIKE)}")

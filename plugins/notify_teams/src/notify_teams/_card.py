@@ -12,9 +12,7 @@ counted in a note that starts with it ("… 3 more fields not shown").
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from datetime import timezone
 from typing import Any
 
 from notify_core.plugin import (
@@ -23,12 +21,15 @@ from notify_core.plugin import (
     Channel,
     Field,
     Message,
+    Payload,
     PayloadError,
     Severity,
     cap,
     fit_json,
     json_len,
+    state_word,
     truncate,
+    utc,
 )
 
 from ._settings import Mention, TeamsSettings
@@ -77,12 +78,11 @@ TITLE_STYLE: dict[Severity, tuple[str, str]] = {
     Severity.CRITICAL: ("attention", "large"),
 }
 ACTION_STYLE = {"primary": "positive", "danger": "destructive"}
-STATE_WORDS = {"acknowledge": "acknowledged", "resolve": "resolved"}
 
 
-def dumps(data: Any) -> bytes:
-    """Serialised exactly as :meth:`notify_core.Payload.content` sends it."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+def encoded_size(data: Any) -> int:
+    """Bytes on the wire, serialised exactly as the core sends a payload's body."""
+    return len(Payload(body=data).content())
 
 
 def _small(text: str) -> dict[str, Any]:
@@ -120,15 +120,12 @@ def _buttons(actions: Sequence[Action]) -> tuple[list[dict[str, str]], int]:
 
 def _context(channel: Channel, message: Message) -> str:
     """One subtle line: severity (colour is not the only cue), state, event, time, tenant."""
-    when = message.timestamp
-    if when.tzinfo is None:  # naive means UTC here: never the host's local zone
-        when = when.replace(tzinfo=timezone.utc)
     parts = [message.severity.value.upper()]
-    if message.state in STATE_WORDS:
-        parts.append(STATE_WORDS[message.state])
+    if state_word(message.state):
+        parts.append(state_word(message.state))
     if message.event:
         parts.append(truncate(message.event, CONTEXT_PART_CHARS))
-    parts.append(when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"))
+    parts.append(utc(message.timestamp).strftime("%Y-%m-%d %H:%M:%S UTC"))
     if channel.tenant:
         parts.append("tenant " + truncate(channel.tenant, CONTEXT_PART_CHARS))
     return " · ".join(parts)
@@ -220,7 +217,7 @@ def build(channel: Channel, message: Message, settings: TeamsSettings) -> dict[s
     need = min(json_len(card.body), BODY_FLOOR_BYTES) if has_body else 0
 
     def size(facts: int, buttons: int) -> int:
-        return len(dumps(card.envelope(facts, buttons, placeholder)))
+        return encoded_size(card.envelope(facts, buttons, placeholder))
 
     facts, buttons = len(card.facts), len(card.buttons)
     if size(facts, buttons) + need > MAX_PAYLOAD_BYTES:
@@ -242,7 +239,7 @@ def build(channel: Channel, message: Message, settings: TeamsSettings) -> dict[s
     if has_body:
         body = fit_json(card.body, MAX_PAYLOAD_BYTES - size(facts, buttons)) or None
     envelope = card.envelope(facts, buttons, body)
-    total = len(dumps(envelope))
+    total = encoded_size(envelope)
     if total > MAX_PAYLOAD_BYTES:  # only settings (mentions) can make the frame this big
         raise PayloadError(
             f"teams card is {total} bytes even with the message trimmed, over the "

@@ -1,10 +1,11 @@
-"""The default JSON envelope, and the values a user template may use."""
+"""The default JSON envelope, the values a user template may use, and filling one."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from notify_core.plugin import Message
+from notify_core.plugin import Message, placeholders, render
 
 
 def envelope(message: Message, delivery_id: str, tenant: str | None) -> dict[str, Any]:
@@ -33,3 +34,19 @@ def template_values(message: Message, delivery_id: str, tenant: str | None) -> d
     values.update(envelope(message, delivery_id, tenant))
     values["delivery_id"] = delivery_id
     return values
+
+
+def fill(template: Any, values: Mapping[str, Any]) -> Any:
+    """Fill a JSON template; a string that is exactly ``{name}`` keeps the value's type."""
+    if isinstance(template, str):
+        names = placeholders(template)
+        if len(names) == 1 and template == "{" + names[0] + "}":
+            if names[0] not in values:
+                render(template, values)  # raises the TemplateError that names the key
+            return values[names[0]]
+        return render(template, values)
+    if isinstance(template, Mapping):
+        return {str(k): fill(v, values) for k, v in template.items()}
+    if isinstance(template, list):
+        return [fill(v, values) for v in template]
+    return template
