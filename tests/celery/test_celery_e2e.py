@@ -173,7 +173,7 @@ def test_a_far_slot_frees_the_worker_and_keeps_the_pace(fleet, strict):
     rows = fleet.wait_settled(ids)
     assert [(r["status"], r["attempts"]) for r in rows] == [("delivered", 1)] * 5
     arrivals = sorted(r.received for r in strict.to("/slow"))
-    assert arrivals[-1] - arrivals[0] >= 4 / 2 * 0.9  # 2 per second, across both workers
+    assert arrivals[-1] - arrivals[0] >= 4 / 2 * 0.75  # 2 per second, across both workers
     assert any(f"delivery {i}: paced" in fleet.logs() for i in ids)
 
 
