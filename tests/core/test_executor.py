@@ -198,8 +198,8 @@ def test_postpone_needs_the_lease_and_sets_when_it_is_due(tmp_path):
     with notifier(tmp_path, "http://127.0.0.1:9/x", clock=clock) as n:
         [delivery] = queue(n)
         n.store.claim_ids("me", [delivery], lease=60)
-        assert not n.store.postpone(delivery, "someone-else", until=clock.time() + 30)
-        assert n.store.postpone(delivery, "me", until=clock.time() + 30)
+        assert not n.store.postpone(delivery, "someone-else", until=clock.time() + 30, reason="x")
+        assert n.store.postpone(delivery, "me", until=clock.time() + 30, reason="paced")
         row = n.store.get(delivery)
         assert row is not None
         assert (row.status, row.lease_owner, row.next_attempt) == (

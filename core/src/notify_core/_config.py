@@ -49,7 +49,9 @@ _TOP_KEYS = frozenset({"notify", "channels", "events", "tenants", "serve"})
 DEFAULT_EXECUTOR = "local"
 _EXECUTOR_NAME = re.compile(r"[a-z][a-z0-9_-]*\Z")
 _SERVE_KEYS = frozenset({"tokens", "host", "port"})
-_TEMPLATE_KEYS = frozenset({"title", "body", "severity", "fields", "actions", "dedup_key", "tags"})
+_TEMPLATE_KEYS = frozenset(
+    {"title", "body", "severity", "fields", "actions", "dedup_key", "thread_id", "tags"}
+)
 _ENV_REF = re.compile(r"\$\$|\$\{([^}]*)\}")
 _CHANNEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 
@@ -490,7 +492,7 @@ class _Reader:
         table = self.table(value, path)
         self.unknown(table, _TEMPLATE_KEYS, path)
         kw: dict[str, Any] = {"event": event}
-        for key in ("title", "body", "dedup_key"):
+        for key in ("title", "body", "dedup_key", "thread_id"):
             if key in table:
                 kw[key] = self.string(table[key], f"{path}.{key}")
         if "severity" in table:

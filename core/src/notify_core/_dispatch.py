@@ -4,6 +4,11 @@ Each delivery is its own task, so a slow or failing destination only ever delays
 own deliveries. A delivery waits for its destination's slot *before* it takes one of
 the global concurrency slots, so a rate-limited channel never holds slots that another
 channel could use.
+
+A delivery in a thread (``Job.thread``) first asks the store whether it starts, joins
+or must wait for its thread (:meth:`Store.enter_thread`); while an earlier delivery of
+its thread is still open it is held, without an attempt counted, and it is built again
+with the thread's metadata once it may go.
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ from typing import TYPE_CHECKING
 import attrs
 
 from ._clock import Clock
+from ._errors import NotifyError
 from ._health import Health
 from ._http import exception_outcome
-from ._job import Job
+from ._job import Job, ThreadRef
 from ._limits import Limiter
 from ._plugins import Providers
 from ._provider import Outcome, SendContext
@@ -36,6 +42,10 @@ log = logging.getLogger("notify")
 #: state and the attempt itself (secrets already masked).
 #: told what each delivery is doing: see :class:`~notify_core.Progress`
 Observer = Callable[[Progress], None]
+
+
+#: How often a delivery held behind another process's delivery of its thread asks again.
+THREAD_POLL = 0.25
 
 
 def attempt_cap(timeout: float) -> float:
@@ -69,6 +79,9 @@ class Dispatcher:
         self.writer = writer
         self.lease = lease
         self._slots = asyncio.Semaphore(concurrency)
+        #: threaded deliveries running here, set when each ends (later ones of the
+        #: thread wait on it rather than poll the store)
+        self._threaded: dict[str, asyncio.Event] = {}
         self.in_flight = 0
         #: told when an attempt starts and how it ended (a terminal's status line, metrics)
         self.observers = observers if observers is not None else []
@@ -90,8 +103,14 @@ class Dispatcher:
 
         Cancelled (shutdown), it gives its lease back so another worker takes it now.
         """
+        if job.thread is not None:  # later ones of its thread here wait for it to end
+            self._threaded.setdefault(job.id, asyncio.Event())
         try:
             while True:
+                if job.thread is not None:
+                    held = await self._enter_thread(job, job.thread, deadline)
+                    if held is not None:
+                        return held
                 result = await self._attempt(job, deadline)
                 if result.status != "sending":
                     return result
@@ -100,6 +119,78 @@ class Dispatcher:
         except asyncio.CancelledError:
             self.store.release([job.id], self.owner)
             raise
+        finally:
+            ended = self._threaded.pop(job.id, None) if job.thread is not None else None
+            if ended is not None:
+                ended.set()
+
+    async def _enter_thread(
+        self, job: Job, thread: ThreadRef, deadline: float
+    ) -> DeliveryResult | None:
+        """Hold the job until it may go into its thread, then build it; None when it may go.
+
+        While an earlier delivery of the thread is open, the job is given back to the
+        store (pending, no attempt counted) and taken again when it may go: when that
+        delivery ends, if this dispatcher is sending it; else after :data:`THREAD_POLL`
+        (or the holder's next attempt). Given back, it is due again by itself later, so a
+        process that dies while holding loses nothing. Past ``deadline``, or when another
+        process took it meanwhile, the pending result is returned and a worker carries
+        on. A payload that no longer builds fails the delivery.
+        """
+        store = self.store
+        while True:
+            turn = await self.writer.call(
+                store.enter_thread, job.id, thread.channel, thread.tenant, thread.key
+            )
+            if turn.step != "wait":
+                break
+            reason = f"waiting for an earlier message of its thread ({turn.holder})"
+            now = self.clock.time()
+            here = self._threaded.get(turn.holder or "")
+            bounded = deadline > now  # a caller waits (send); a worker's deadline is past
+            if here is not None:  # sent by this dispatcher: wait for it to end
+                until = min(deadline, now + self.lease) if bounded else now + self.lease
+            else:
+                until = max(now + THREAD_POLL, turn.until or 0.0)
+            await self.writer.call(store.postpone, job.id, self.owner, until=until, reason=reason)
+            if here is not None:
+                try:
+                    await asyncio.wait_for(here.wait(), max(0.0, until - now))
+                except asyncio.CancelledError:  # shutting down: leave it due now, not later
+                    store.claim_ids(self.owner, [job.id], lease=self.lease)
+                    raise
+                except TimeoutError:
+                    if bounded and until >= deadline:
+                        return self._result(job, "pending", reason, next_attempt=until)
+            elif until > deadline:
+                return self._result(job, "pending", reason, next_attempt=until)
+            else:
+                await self.clock.sleep(until - now)
+            lease = self.lease + max(0.0, deadline - self.clock.time())
+            taken = await self.writer.call(store.claim_ids, self.owner, [job.id], lease=lease)
+            if not taken:  # past its deadline, or a worker took it: it carries on from there
+                return self._result(job, "pending", reason, next_attempt=until)
+        try:
+            job.payload = thread.build(turn.data)
+        except NotifyError as exc:
+            reason = job.masker.text(str(exc))
+            await self.writer.call(store.finish, job.id, status="failed", reason=reason)
+            return self._result(job, "failed", reason)
+        return None
+
+    def _result(
+        self, job: Job, status: DeliveryStatus, reason: str, next_attempt: float | None = None
+    ) -> DeliveryResult:
+        return DeliveryResult(
+            id=job.id,
+            channel=job.channel.name,
+            tenant=job.channel.tenant,
+            provider=job.channel.provider,
+            status=status,
+            attempts=job.attempts,
+            reason=reason,
+            next_attempt=next_attempt,
+        )
 
     async def _pace(self, job: Job) -> None:
         delay = await self.limiter.reserve(job.destination, job.rate)
@@ -198,6 +289,13 @@ class Dispatcher:
             lease_until=lease_until,
             meta=meta,
         )
+        thread = job.thread
+        if status == "delivered" and thread is not None:
+            if outcome.end_thread:
+                self.store.end_thread(thread.channel, thread.tenant, thread.key)
+            elif outcome.thread:
+                data = dict(job.masker.data(dict(outcome.thread)))
+                self.store.keep_thread(thread.channel, thread.tenant, thread.key, data)
         if status == "delivered":
             self.health.success(job.channel.key)
         elif status == "failed" and counts_as_failure:

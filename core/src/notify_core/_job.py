@@ -7,6 +7,8 @@ them. Nothing here is ever written anywhere: the store holds the masked forms.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import attrs
 
@@ -14,6 +16,21 @@ from ._channel import Channel, Rate, RetryPolicy
 from ._masking import Masker
 from ._models import Message
 from ._provider import Payload, Target
+
+
+@attrs.frozen(kw_only=True)
+class ThreadRef:
+    """A delivery's place in a thread: the store's key for it, and how to build it then.
+
+    ``channel``/``tenant`` are the delivery row's (a tenant falling back to a root
+    channel has threads of its own). ``build`` makes the payload from the thread's
+    metadata as the store holds it when the attempt starts.
+    """
+
+    channel: str
+    tenant: str | None
+    key: str
+    build: Callable[[Mapping[str, Any] | None], Payload] = attrs.field(eq=False, repr=False)
 
 
 @attrs.define(kw_only=True)
@@ -30,6 +47,9 @@ class Job:
     #: attempts made before the current retry budget began (a manual ``notify retry``
     #: grants a fresh budget; the attempt numbers keep counting).
     budget_from: int = 0
+    #: set when the provider threads this message (see ``thread_key``): the payload is
+    #: built again, with the thread's metadata, when each attempt starts
+    thread: ThreadRef | None = None
 
     @property
     def destination(self) -> str:

@@ -147,7 +147,12 @@ class Notifier:
     def outbox(self) -> Outbox:
         if self._outbox is None:
             self._outbox = Outbox(
-                self.providers, self.router, self.targets, self.acceptance, self.clock
+                self.providers,
+                self.router,
+                self.targets,
+                self.acceptance,
+                self.clock,
+                store=lambda: self.store,
             )
         return self._outbox
 
@@ -323,11 +328,14 @@ class Notifier:
     ) -> list[PlannedDelivery]:
         """The dry run: route, validate and build, without storing or sending anything."""
         planned = []
+        stored = self._store is not None or os.path.exists(self.db_path)
         for channel in self.route(message, to, tenant):
             prepared = self.targets.prepare(channel)
-            payload = self.providers.build(
-                for_tenant(channel, tenant), message, "dry-run", prepared.target
-            )
+            as_built = for_tenant(channel, tenant)
+            key = self.providers.thread_key(as_built, message, prepared.target)
+            row_tenant = None if channel.adhoc else tenant
+            thread = self.outbox.thread_data(channel, row_tenant, key) if stored else None
+            payload = self.providers.build(as_built, message, "dry-run", prepared.target, thread)
             planned.append(
                 PlannedDelivery(
                     channel=channel.name,

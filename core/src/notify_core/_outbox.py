@@ -7,12 +7,17 @@ acceptance verdict. A configured channel that cannot be built (a bad URL, a temp
 naming a key the event lacks) becomes a failed delivery with its reason, so the other
 channels of the message still go out; an ad hoc ``--url`` that cannot be built is the
 caller's error and raises.
+
+A delivery the provider threads (``thread_key``) is built with its thread's metadata as
+stored now, and its job can build it again when an attempt starts (the dispatcher does,
+once the thread's first message is delivered).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import attrs
 
@@ -21,14 +26,14 @@ from ._channel import Channel
 from ._clock import Clock
 from ._convert import message_from_json, message_to_json
 from ._errors import ConfigError, NotifyError
-from ._job import Job
+from ._job import Job, ThreadRef
 from ._masking import Masker, masked_url, url_secrets
 from ._models import Message
 from ._plugins import Providers
 from ._provider import Payload
 from ._results import DeliveryResult
 from ._routing import ADHOC_PREFIX, Router, for_tenant
-from ._store import DeliveryRow, DeliveryStatus, NewDelivery, new_id
+from ._store import DeliveryRow, DeliveryStatus, NewDelivery, Store, new_id
 from ._targets import PreparedChannel, Targets
 
 
@@ -57,6 +62,7 @@ class _Built:
     prepared: PreparedChannel | None
     payload: Payload | None
     error: str
+    thread_key: str | None = None
 
 
 @attrs.frozen
@@ -92,18 +98,36 @@ class Outbox:
         targets: Targets,
         acceptance: Acceptance,
         clock: Clock,
+        store: Callable[[], Store] | None = None,
     ) -> None:
         self.providers = providers
         self.router = router
         self.targets = targets
         self.acceptance = acceptance
         self.clock = clock
+        #: where threads' metadata is read (None: nothing is threaded, e.g. a dry run)
+        self.store = store
 
     def job(
-        self, delivery_id: str, prep: PreparedChannel, message: Message, payload: Payload
+        self,
+        delivery_id: str,
+        prep: PreparedChannel,
+        message: Message,
+        payload: Payload,
+        *,
+        tenant: str | None = None,
+        thread_key: str | None = None,
     ) -> Job:
         channel = prep.channel
         spec = self.providers.spec(channel.provider)
+        thread = None
+        if thread_key is not None:
+            for_build = for_tenant(channel, tenant)
+
+            def build(data: Mapping[str, Any] | None) -> Payload:
+                return self.providers.build(for_build, message, delivery_id, prep.target, data)
+
+            thread = ThreadRef(channel=channel.name, tenant=tenant, key=thread_key, build=build)
         return Job(
             id=delivery_id,
             channel=channel,
@@ -113,7 +137,16 @@ class Outbox:
             masker=prep.masker,
             rate=channel.rate or spec.default_rate,
             retry=channel.retry or spec.default_retry,
+            thread=thread,
         )
+
+    def thread_data(
+        self, channel: Channel, tenant: str | None, key: str | None
+    ) -> dict[str, Any] | None:
+        """What the store holds for a thread now (None without a key or a store)."""
+        if key is None or self.store is None:
+            return None
+        return self.store().thread(channel.name, tenant, key)
 
     def accept(
         self,
@@ -164,11 +197,21 @@ class Outbox:
                     status=status,
                     dedup_key=message.effective_dedup_key(),
                     last_error=reason if status in ("failed", "skipped") else None,
+                    thread_key=one.thread_key,
                 )
             )
             if status == "sending":
                 assert prep is not None and one.payload is not None
-                jobs.append(self.job(one.id, prep, message, one.payload))
+                jobs.append(
+                    self.job(
+                        one.id,
+                        prep,
+                        message,
+                        one.payload,
+                        tenant=one.tenant,
+                        thread_key=one.thread_key,
+                    )
+                )
             else:
                 results.append(
                     DeliveryResult(
@@ -188,14 +231,20 @@ class Outbox:
         row_tenant = tenant if not channel.adhoc else None
         try:
             prep = self.targets.prepare(channel)
+            as_built = for_tenant(channel, row_tenant)
+            key = self.providers.thread_key(as_built, message, prep.target)
             payload = self.providers.build(
-                for_tenant(channel, row_tenant), message, delivery_id, prep.target
+                as_built,
+                message,
+                delivery_id,
+                prep.target,
+                self.thread_data(channel, row_tenant, key),
             )
         except NotifyError as exc:
             if channel.adhoc:
                 raise
             return _Built(delivery_id, channel, row_tenant, None, None, _named(channel, exc))
-        return _Built(delivery_id, channel, row_tenant, prep, payload, "")
+        return _Built(delivery_id, channel, row_tenant, prep, payload, "", key)
 
     def rebuild(self, row: DeliveryRow) -> Job | Unsendable:
         """A stored delivery as a job again, from the channel's *current* configuration."""
@@ -212,11 +261,15 @@ class Outbox:
             prep = self.targets.prepare(channel)
             message = message_from_json(row.message)
             payload = self.providers.build(
-                for_tenant(channel, row.tenant), message, row.id, prep.target
+                for_tenant(channel, row.tenant),
+                message,
+                row.id,
+                prep.target,
+                self.thread_data(channel, row.tenant, row.thread_key),
             )
         except NotifyError as exc:
             return Unsendable(str(exc))
-        job = self.job(row.id, prep, message, payload)
+        job = self.job(row.id, prep, message, payload, tenant=row.tenant, thread_key=row.thread_key)
         job.attempts = row.attempts
         return job
 

@@ -229,13 +229,39 @@ class Providers:
             return target.display
         return (masker or self.masker(channel, target)).text(target.url)
 
+    def thread_key(self, channel: Channel, message: Message, target: Target) -> str | None:
+        """The thread the message belongs to on this channel (None: the provider does not thread).
+
+        A message with a raw override is sent as given, so it is never threaded.
+        """
+        if channel.provider in message.overrides:
+            return None
+        try:
+            key: str | None = self._hook("thread_key", channel.provider)(
+                channel=channel, message=message, target=target
+            )
+        except NotifyError:
+            raise
+        except Exception as exc:
+            raise PayloadError(
+                f"provider {channel.provider!r} failed to name the thread: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        return key or None
+
     def build(
-        self, channel: Channel, message: Message, delivery_id: str, target: Target | None = None
+        self,
+        channel: Channel,
+        message: Message,
+        delivery_id: str,
+        target: Target | None = None,
+        thread: Mapping[str, Any] | None = None,
     ) -> Payload:
         """The provider's payload, or the message's raw override for this provider.
 
         ``target`` is the channel's validated target (validated here when not given):
-        what ``validate_url`` parsed reaches ``build_payload`` through it.
+        what ``validate_url`` parsed reaches ``build_payload`` through it. ``thread`` is
+        the stored metadata of the message's thread, if any.
         """
         override = message.overrides.get(channel.provider)
         if override is not None:
@@ -244,7 +270,11 @@ class Providers:
             target = self.validate(channel)
         try:
             payload: Payload | None = self._hook("build_payload", channel.provider)(
-                channel=channel, message=message, delivery_id=delivery_id, target=target
+                channel=channel,
+                message=message,
+                delivery_id=delivery_id,
+                target=target,
+                thread=thread,
             )
         except NotifyError:
             raise

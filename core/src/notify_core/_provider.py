@@ -124,6 +124,13 @@ class Outcome:
     destination itself is gone (Slack's ``channel_is_archived``): it counts toward
     auto-disable even when other failures would not. ``meta`` is stored with the
     delivery (PagerDuty's returned ``dedup_key``).
+
+    For a delivery with a thread key (see :func:`~notify_core.hookspecs.thread_key`),
+    ``thread`` is what to remember about the thread after a delivered attempt (Slack's
+    ``channel`` and ``ts`` of the first message): the core stores it if nothing is
+    stored for that key yet (the first one wins) and hands it to ``build_payload`` for
+    every later message of the thread. ``end_thread`` forgets the key once this attempt
+    is delivered (a resolve closes the incident's thread; the next trigger starts anew).
     """
 
     status: OutcomeStatus
@@ -133,6 +140,8 @@ class Outcome:
     response_excerpt: str = ""
     disables: bool = False
     meta: Mapping[str, Any] = attrs.field(factory=dict)
+    thread: Mapping[str, Any] | None = None
+    end_thread: bool = False
 
     @classmethod
     def delivered(cls, reason: str = "ok", **kw: Any) -> Outcome:

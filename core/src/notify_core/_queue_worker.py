@@ -45,6 +45,8 @@ T = TypeVar("T")
 EARLY_OK = 0.05
 #: When the shared limiter cannot be reached: how long until the task tries again.
 LIMITER_RETRY = 2.0
+#: A postponed delivery's ``last_error`` while it waits for the slot it holds.
+PACED_REASON = "waiting for its rate-limit slot"
 
 
 @attrs.frozen(kw_only=True)
@@ -227,7 +229,7 @@ class TaskRunner:
                 slot = now + await runtime.limiter.reserve(job.destination, job.rate)
         except LimiterUnavailable as exc:
             until = now + LIMITER_RETRY
-            await writer.call(store.postpone, delivery_id, owner, until=until)
+            await writer.call(store.postpone, delivery_id, owner, until=until, reason=str(exc))
             return Step(
                 delivery_id=delivery_id,
                 again_at=until,
@@ -238,7 +240,7 @@ class TaskRunner:
         wait = slot - clock.time()
         if wait > self.max_pace_wait:
             # keep the slot, free the worker: the row says when the task comes back
-            await writer.call(store.postpone, delivery_id, owner, until=slot)
+            await writer.call(store.postpone, delivery_id, owner, until=slot, reason=PACED_REASON)
             return Step(
                 delivery_id=delivery_id,
                 again_at=slot - self.lead,

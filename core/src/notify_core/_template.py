@@ -77,6 +77,7 @@ class EventTemplate:
     fields: tuple[tuple[str, str], ...] = ()
     actions: tuple[tuple[str, str], ...] = ()
     dedup_key: str | None = None
+    thread_id: str | None = None
     tags: tuple[str, ...] = ()
 
     def check(self) -> None:
@@ -85,7 +86,7 @@ class EventTemplate:
             placeholders(text)
 
     def _texts(self) -> list[str]:
-        texts = [self.title, self.body, *(self.dedup_key or "",)]
+        texts = [self.title, self.body, self.dedup_key or "", self.thread_id or ""]
         for name, value in (*self.fields, *self.actions):
             texts += [name, value]
         return texts
@@ -108,6 +109,9 @@ class EventTemplate:
             ),
             dedup_key=render(self.dedup_key, context, where=f"{where}.dedup_key")
             if self.dedup_key
+            else None,
+            thread_id=render(self.thread_id, context, where=f"{where}.thread_id")
+            if self.thread_id
             else None,
             tags=self.tags,
             data=data,

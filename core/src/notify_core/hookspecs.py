@@ -21,7 +21,10 @@ Most plugins implement only :func:`register_providers`, :func:`validate_url` and
 and its built-in :func:`classify_response` reads 2xx as delivered, 408/425/429/5xx as
 retry (honouring ``Retry-After``) and the rest as permanent failure. Override
 :func:`classify_response` when the service answers in its own way, and :func:`send`
-when it is not plain HTTP (SMTP) or needs per-attempt work (request signing).
+when it is not plain HTTP (SMTP) or needs per-attempt work (request signing). A
+service that threads messages under an id it returns (Slack's ``ts``) implements
+:func:`thread_key` and returns the id in :attr:`Outcome.thread`; the core keeps it in
+the store and passes it back to :func:`build_payload` as ``thread``.
 
 Rules: never log or raise a secret in full; never sleep or retry (the core schedules
 retries); never do I/O in :func:`build_payload` (it backs ``--dry-run`` and golden
@@ -36,8 +39,8 @@ do not bump it. A plugin may check it at import time.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -78,8 +81,26 @@ def validate_url(channel: Channel) -> Target | None:
 
 
 @hookspec(firstresult=True)
+def thread_key(channel: Channel, message: Message, target: Target) -> str | None:
+    """The key of the thread ``message`` belongs to on this channel, or ``None`` (no thread).
+
+    Messages of one channel with the same key form a thread: the core keeps what the
+    provider returned for the first of them (:attr:`Outcome.thread`) in the store, shared
+    by every process, and passes it to :func:`build_payload` as ``thread`` for the
+    others. Until the first one is delivered (or has failed), the others wait for it,
+    so two processes never start two threads. Pure and cheap, like ``build_payload``.
+    Providers that do not thread need not implement it.
+    """
+    raise AssertionError("hookspec")
+
+
+@hookspec(firstresult=True)
 def build_payload(
-    channel: Channel, message: Message, delivery_id: str, target: Target
+    channel: Channel,
+    message: Message,
+    delivery_id: str,
+    target: Target,
+    thread: Mapping[str, Any] | None,
 ) -> Payload | None:
     """Turn a message into this service's request body. Pure: no I/O, no clock, no randomness.
 
@@ -88,6 +109,10 @@ def build_payload(
     attempts; include it where the service shows or stores an id. ``target`` is what
     :func:`validate_url` returned for this channel: read ``target.state`` instead of
     parsing the settings again (like every hook, declare only the arguments you use).
+    ``thread`` is what the first delivered message of this message's thread left in
+    :attr:`Outcome.thread` (``None`` for the first one, and when :func:`thread_key`
+    gave no key); a payload with a thread is built again when its attempt starts, so
+    it sees what was stored meanwhile.
     """
     raise AssertionError("hookspec")
 

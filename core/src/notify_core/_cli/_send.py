@@ -69,6 +69,10 @@ def send(
         ),
     ] = "trigger",
     dedup_key: Annotated[str | None, typer.Option(help="Identifies repeats of one alert.")] = None,
+    thread_id: Annotated[
+        str | None,
+        typer.Option(help="Messages with the same one form a thread (Slack with a bot token)."),
+    ] = None,
     to: Annotated[
         list[str] | None,
         typer.Option("--to", help="Channel name (repeatable); default: route by --event."),
@@ -145,6 +149,7 @@ def send(
         actions=[parse_action(a) for a in action or ()],
         dedup_key=dedup_key,
         state=cast("IncidentState", state),
+        thread_id=thread_id,
     )
     # an ad hoc --url send reads a configuration only when one is named, and is sent from
     # here whatever executor that names: its target is secret and never stored

@@ -30,6 +30,7 @@ from ._records import (
     IdempotencyRecord,
     NewDelivery,
     Silence,
+    ThreadTurn,
     new_id,
 )
 
@@ -46,6 +47,7 @@ __all__ = [
     "NewDelivery",
     "Silence",
     "Store",
+    "ThreadTurn",
     "new_id",
     "open_store",
 ]
@@ -124,16 +126,6 @@ class Store(Protocol):
         """Give back leased deliveries (shutdown, cancellation): due again at once."""
         ...
 
-    def postpone(self, delivery_id: str, owner: str, *, until: float) -> bool:
-        """Give back a delivery ``owner`` holds, unattempted, due again at ``until``.
-
-        A task-queue executor does this when the delivery's send slot is further away
-        than a worker should sleep: ``next_attempt`` says when its task comes back, so a
-        sweep (:meth:`overdue`) leaves it alone until then. False if ``owner`` no longer
-        holds it.
-        """
-        ...
-
     def overdue(self, *, before: float, limit: int, pending: bool = True) -> list[str]:
         """Deliveries that should have started before ``before`` and have not; made due now.
 
@@ -153,6 +145,45 @@ class Store(Protocol):
 
     def next_due(self) -> float | None:
         """When the earliest pending delivery or lease falls due."""
+        ...
+
+    def postpone(self, delivery_id: str, owner: str, *, until: float, reason: str) -> bool:
+        """Give a leased delivery back, due at ``until``, without counting an attempt.
+
+        For a delivery that must not go yet: it waits for its thread's first message, or
+        (a task-queue executor) its send slot is further away than a worker should
+        sleep, and ``next_attempt`` says when its task comes back, so a sweep
+        (:meth:`overdue`) leaves it alone until then. ``reason`` is shown as its
+        ``last_error`` meanwhile. False if ``owner`` no longer holds it.
+        """
+        ...
+
+    # -- threads: what a provider returned for a thread key (Slack's ts) -------------
+
+    def thread(self, channel: str, tenant: str | None, key: str) -> dict[str, Any] | None:
+        """The stored metadata of one thread of a channel, or None."""
+        ...
+
+    def enter_thread(
+        self, delivery_id: str, channel: str, tenant: str | None, key: str
+    ) -> ThreadTurn:
+        """Decide, atomically, whether this delivery starts, joins or waits for its thread.
+
+        ``wait`` while another open (pending or sending) delivery of the same channel and
+        key is starting the thread, or was accepted before this one (``created``, then
+        insertion order): one message of a thread at a time, in order. Otherwise
+        ``join`` when metadata is stored, else ``start``: this delivery is recorded as
+        the thread's starter, so that one accepted earlier but stored after this check
+        waits for it, and two never start the same thread.
+        """
+        ...
+
+    def keep_thread(self, channel: str, tenant: str | None, key: str, data: dict[str, Any]) -> bool:
+        """Store a thread's metadata unless some is stored already (the first one wins)."""
+        ...
+
+    def end_thread(self, channel: str, tenant: str | None, key: str) -> None:
+        """Forget a thread: the next message with its key starts a new one."""
         ...
 
     # -- the audit log ---------------------------------------------------------------
@@ -195,7 +226,8 @@ class Store(Protocol):
     def prune(self, before: float, *, dry_run: bool = False) -> int:
         """Remove finished deliveries (and their attempts) created before ``before``.
 
-        With ``dry_run``, only count them (a read: works on a read-only store).
+        Threads last used before ``before`` are forgotten too. With ``dry_run``, only
+        count the deliveries (a read: works on a read-only store).
         """
         ...
 

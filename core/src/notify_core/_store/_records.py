@@ -47,6 +47,9 @@ class NewDelivery:
     status: DeliveryStatus
     dedup_key: str | None = None
     last_error: str | None = None
+    #: the provider's thread key (``thread_key`` hook): deliveries sharing one wait for
+    #: the first of them, and are built with what it left in the store
+    thread_key: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -74,6 +77,7 @@ class DeliveryRow:
     last_status: int | None
     dedup_key: str | None
     meta: str | None
+    thread_key: str | None = None
 
     @property
     def channel_key(self) -> str:
@@ -92,6 +96,28 @@ class AttemptRow:
     outcome: str
     error: str | None
     response: str | None
+
+
+ThreadStep = Literal["start", "join", "wait"]
+
+
+@attrs.frozen(kw_only=True)
+class ThreadTurn:
+    """What a threaded delivery about to be attempted does (:meth:`Store.enter_thread`).
+
+    ``start``: it is the thread's first message (no metadata yet, nobody ahead of it).
+    ``join``: the thread exists and nothing before it is still open; ``data`` is what the
+    thread's first message left.
+    ``wait``: ``holder``, an earlier delivery of the same thread (or the one starting
+    it), is still open; try again shortly (not before ``until``, the holder's next
+    attempt, when it waits for a retry), so that this one goes into the thread, after
+    it, instead of starting a second thread or overtaking it.
+    """
+
+    step: ThreadStep
+    data: dict[str, Any] | None = None
+    holder: str | None = None
+    until: float | None = None
 
 
 @attrs.frozen(kw_only=True)

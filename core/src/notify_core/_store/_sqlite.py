@@ -8,9 +8,9 @@ IMMEDIATE``, so several processes can share one file without claiming a row twic
 WAL with ``synchronous=NORMAL``: a commit survives a process crash; only an OS crash
 or power loss may lose the last transactions (DESIGN §7 has the cost of FULL).
 
-The SQL is split by table into :mod:`._sqlite_outbox`, :mod:`._sqlite_state` and
-:mod:`._sqlite_requests`; this
-module holds the connection, transactions and migrations they share.
+The SQL is split by table into :mod:`._sqlite_outbox`, :mod:`._sqlite_state`,
+:mod:`._sqlite_requests` and :mod:`._sqlite_threads`; this module holds the connection,
+transactions and migrations they share.
 """
 
 from __future__ import annotations
@@ -27,11 +27,12 @@ from ._sqlite_outbox import OutboxSQL
 from ._sqlite_requests import RequestsSQL
 from ._sqlite_schema import MIGRATIONS, SCHEMA_VERSION
 from ._sqlite_state import StateSQL
+from ._sqlite_threads import ThreadsSQL
 
 __all__ = ["SCHEMA_VERSION", "SqliteStore"]
 
 
-class SqliteStore(OutboxSQL, StateSQL, RequestsSQL):
+class SqliteStore(OutboxSQL, StateSQL, RequestsSQL, ThreadsSQL):
     """One SQLite file. Not thread-safe: use it from one thread (the event loop's)."""
 
     remote = False

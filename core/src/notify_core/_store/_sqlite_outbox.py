@@ -49,6 +49,7 @@ class OutboxSQL(SqliteBase):
                 now + lease if d.status == "sending" else None,
                 d.dedup_key,
                 d.last_error,
+                d.thread_key,
             )
             for d in deliveries
         ]
@@ -56,8 +57,8 @@ class OutboxSQL(SqliteBase):
             db.executemany(
                 "INSERT INTO deliveries (id, message_id, created, updated, event, severity,"
                 " tenant, channel, provider, target, message, payload, status, next_attempt,"
-                " lease_owner, lease_until, dedup_key, last_error)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " lease_owner, lease_until, dedup_key, last_error, thread_key)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 rows,
             )
 
@@ -154,16 +155,6 @@ class OutboxSQL(SqliteBase):
                 [(now, now, now, i, owner) for i in ids],
             )
             return cursor.rowcount
-
-    def postpone(self, delivery_id: str, owner: str, *, until: float) -> bool:
-        with self._write() as db:
-            cursor = db.execute(
-                "UPDATE deliveries SET status = 'pending', lease_owner = NULL,"
-                " lease_until = NULL, next_attempt = ?, updated = ?"
-                " WHERE id = ? AND status = 'sending' AND lease_owner = ?",
-                (until, self.clock.time(), delivery_id, owner),
-            )
-            return cursor.rowcount == 1
 
     def overdue(self, *, before: float, limit: int, pending: bool = True) -> list[str]:
         now = self.clock.time()
@@ -281,6 +272,7 @@ class OutboxSQL(SqliteBase):
             row = self._db.execute(f"SELECT COUNT(*) FROM deliveries {where}", (before,))
             return int(row.fetchone()[0])
         with self._write() as db:
+            db.execute("DELETE FROM threads WHERE updated < ?", (before,))
             return db.execute(f"DELETE FROM deliveries {where}", (before,)).rowcount
 
     def latest(self, channel: str, tenant: str | None, dedup_key: str, since: float) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -81,5 +81,22 @@ MIGRATIONS: dict[int, str] = {
         answer       TEXT
     );
     CREATE INDEX idempotency_created ON idempotency (created);
+    """,
+    # Threads: the provider's metadata per (channel, thread key), and each delivery's
+    # thread key, indexed for the hold ("is an earlier delivery of this thread open?").
+    5: """
+    ALTER TABLE deliveries ADD COLUMN thread_key TEXT;
+    CREATE INDEX deliveries_thread ON deliveries (channel, thread_key, created)
+        WHERE thread_key IS NOT NULL;
+    CREATE TABLE threads (
+        channel   TEXT NOT NULL,
+        key       TEXT NOT NULL,
+        created   REAL NOT NULL,
+        updated   REAL NOT NULL,
+        starter   TEXT,
+        data      TEXT,
+        PRIMARY KEY (channel, key)
+    );
+    CREATE INDEX threads_updated ON threads (updated);
     """,
 }

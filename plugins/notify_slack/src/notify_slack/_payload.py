@@ -302,5 +302,8 @@ def _date(moment: datetime) -> str:
     return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time_secs}}|{shown}>"
 
 
+date_token = _date
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
