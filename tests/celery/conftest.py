@@ -10,6 +10,7 @@ fleet where their tests can.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib.util
 import itertools
@@ -18,6 +19,7 @@ import signal
 import subprocess
 import sys
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,17 @@ from notify_core.testing import RedisServer, ServerFailed, ServerNotFound, query
 CELERY_HINT = "celery is not installed: pip install ./integrations/notify_celery"
 _ENV = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFY_")}
 _databases = itertools.count(1)
+#: every process a test started: they run in sessions of their own, so an interrupted
+#: pytest would leave them behind without this
+_started: weakref.WeakSet[CeleryProcess] = weakref.WeakSet()
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    for process in list(_started):
+        if process.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.proc.pid, signal.SIGKILL)
 
 
 def require_celery() -> None:
@@ -71,6 +84,7 @@ class CeleryProcess:
         self.stopped = False
         self.restarts = 0
         self._spawn()
+        _started.add(self)
 
     def _spawn(self) -> None:
         self._file = self.log.open("ab")
