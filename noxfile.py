@@ -51,8 +51,18 @@ def lint(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def typecheck(session: nox.Session) -> None:
     install_packages(session)
-    # redis ships its types; celery-types holds Celery's and kombu's
-    session.install("mypy==2.4.1", "pytest", "respx", "hypothesis", "redis", "celery-types")
+    # redis, psycopg, psycopg-pool: their types (the optional extras' modules are checked
+    # too); celery-types holds Celery's and kombu's
+    session.install(
+        "mypy==2.4.1",
+        "pytest",
+        "respx",
+        "hypothesis",
+        "redis",
+        "psycopg",
+        "psycopg-pool",
+        "celery-types",
+    )
     session.run(
         "mypy", "core/src", *[f"{p}/src" for p in (*PLUGINS, *EXAMPLES, *EXTRAS, *INTEGRATIONS)]
     )
@@ -67,7 +77,9 @@ def bench(session: nox.Session) -> None:
     install_packages(session)
     session.install("apprise")  # the alternative users would reach for, measured side by side
     session.install("redis")  # bench_limiter.py: the Redis-backed limiter
-    session.install("aiohttp")  # bench_serve.py: the load generator
+    # bench_workers.py: worker processes on PostgreSQL, and the 20 ms sink they wait on;
+    # bench_serve.py: aiohttp is its load generator too
+    session.install("psycopg[binary]", "psycopg-pool", "aiohttp")
     session.install("aiosmtpd", "trustme")  # bench_email's local SMTP server and its certificate
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)

@@ -26,3 +26,14 @@ def _no_ambient_notify_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def anyio_backend() -> str:
     """Async tests run on asyncio through anyio's pytest plugin (httpx already needs anyio)."""
     return "asyncio"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_db(request: pytest.FixtureRequest, tmp_path) -> str:
+    """A fresh, empty store on each backend in turn: a SQLite file, a PostgreSQL database.
+
+    For tests about store semantics, which must not depend on the backend.
+    """
+    if request.param == "sqlite":
+        return str(tmp_path / "notify.db")
+    return str(request.getfixturevalue("postgres_url"))

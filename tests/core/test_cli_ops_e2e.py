@@ -18,10 +18,10 @@ from notify_core.testing import Answer, query
 CLI = [sys.executable, "-c", "import sys; from notify_core._cli import main; sys.exit(main())"]
 
 
-def write_config(tmp_path: Path, good: str, bad: str) -> None:
+def write_config(tmp_path: Path, good: str, bad: str, db: str = "ops.db") -> None:
     (tmp_path / "notify.toml").write_text(f"""
 [notify]
-db = "ops.db"
+db = "{db}"
 
 [channels.good]
 provider = "webhook"
@@ -40,9 +40,9 @@ def as_json(result):
     return json.loads(result.stdout)
 
 
-def test_find_fix_and_replay_a_failed_delivery(recorder, notify_cli, tmp_path):
+def test_find_fix_and_replay_a_failed_delivery(recorder, notify_cli, tmp_path, store_db):
     recorder.script(Answer(404, "no such hook"), path="/wrong")
-    write_config(tmp_path, f"{recorder.url}/good", f"{recorder.url}/wrong")
+    write_config(tmp_path, f"{recorder.url}/good", f"{recorder.url}/wrong", store_db)
 
     sent = notify_cli("send", "-t", "Nightly build", "-b", "green")
     assert sent.returncode == 1  # one of two failed
@@ -60,7 +60,7 @@ def test_find_fix_and_replay_a_failed_delivery(recorder, notify_cli, tmp_path):
     assert (attempt["http_status"], attempt["outcome"]) == (404, "failed")
     assert attempt["response"] == "no such hook"
 
-    write_config(tmp_path, f"{recorder.url}/good", f"{recorder.url}/fixed")  # fix the URL
+    write_config(tmp_path, f"{recorder.url}/good", f"{recorder.url}/fixed", store_db)  # fixed
     retried = notify_cli("retry", failed["id"], "--json")
     assert retried.returncode == 0, retried.stderr
     [result] = json.loads(retried.stdout)
@@ -68,15 +68,15 @@ def test_find_fix_and_replay_a_failed_delivery(recorder, notify_cli, tmp_path):
     assert len(recorder.to("/fixed")) == 1
     assert recorder.to("/fixed")[0].json()["id"] == failed["id"]  # same id on the replay
     history = query(
-        tmp_path / "ops.db",
+        store_db,
         "SELECT number, http_status FROM attempts WHERE delivery_id = ? ORDER BY number",
         failed["id"],
     )
     assert [(a["number"], a["http_status"]) for a in history] == [(1, 404), (2, 200)]
 
 
-def test_disable_and_enable_a_channel(recorder, notify_cli, tmp_path):
-    write_config(tmp_path, f"{recorder.url}/good", f"{recorder.url}/other")
+def test_disable_and_enable_a_channel(recorder, notify_cli, tmp_path, store_db):
+    write_config(tmp_path, f"{recorder.url}/good", f"{recorder.url}/other", store_db)
     off = notify_cli("disable", "good", "--reason", "maintenance window")
     assert off.returncode == 0
     assert "disabled by hand: maintenance window" in off.stdout
@@ -155,16 +155,14 @@ def test_test_command_sends_a_labelled_notification(recorder, notify_cli, tmp_pa
     assert request.json()["event"] == "notify.test"
 
 
-def test_prune_keeps_pending_work(notify_cli, tmp_path, recorder):
-    write_config(tmp_path, f"{recorder.url}/a", f"{recorder.url}/b")
+def test_prune_keeps_pending_work(notify_cli, tmp_path, recorder, store_db):
+    write_config(tmp_path, f"{recorder.url}/a", f"{recorder.url}/b", store_db)
     assert notify_cli("send", "-t", "done", "--to", "good").returncode == 0
     assert notify_cli("send", "-t", "later", "--to", "good", "--wait", "0").returncode == 0
     time.sleep(0.05)
     result = as_json(notify_cli("prune", "--older-than", "0s", "--yes", "--json"))
     assert result == {"removed": 1}
-    assert [r["status"] for r in query(tmp_path / "ops.db", "SELECT status FROM deliveries")] == [
-        "pending"
-    ]
+    assert [r["status"] for r in query(store_db, "SELECT status FROM deliveries")] == ["pending"]
 
 
 @pytest.mark.parametrize(
@@ -262,3 +260,33 @@ def test_worker_stops_on_ctrl_c_without_losing_or_duplicating(recorder, tmp_path
     ids = [r.header("Idempotency-Key") for r in recorder.requests]
     assert len(set(ids)) == total  # nothing lost
     assert len(ids) == total  # nothing sent twice: in-flight work finished before exit
+
+
+def test_every_command_on_postgres_with_the_password_masked(
+    recorder, notify_cli, tmp_path, postgres_server, postgres_url
+):
+    """``--db`` and ``$NOTIFY_DB`` take a URL; no output ever shows its password.
+
+    (log, log show, retry, enable/disable and prune run on both stores above.)
+    """
+    password = postgres_server.password
+    write_config(tmp_path, f"{recorder.url}/good", f"{recorder.url}/b", "unused.db")
+    db = ["--db", postgres_url]
+    env = {"NOTIFY_DB": postgres_url}
+    runs = [
+        notify_cli("send", "-t", "queued", "--to", "good", "--wait", "0", *db),
+        notify_cli("worker", "--once", env=env),
+        notify_cli("silence", "--event", "backup.*", "--for", "1h", "--reason", "move", *db),
+        notify_cli("channels", env=env),
+        notify_cli("log", "show", "nope", *db),  # an error that names the store
+    ]
+    [silence] = as_json(notify_cli("silences", "--json", env=env))
+    runs.append(notify_cli("unsilence", silence["id"], *db))
+    assert [r.returncode for r in runs] == [0, 0, 0, 0, 2, 0], runs
+    assert "delivered" in runs[1].stdout and len(recorder.requests) == 1
+    assert silence["event"] == "backup.*" and silence["reason"] == "move"
+    assert "good" in runs[3].stdout
+    assert "no delivery 'nope' in postgresql://notify:***@" in runs[4].stderr
+    for run in runs:
+        assert password not in run.stdout + run.stderr
+    assert not (tmp_path / "unused.db").exists()  # --db and NOTIFY_DB won over [notify].db

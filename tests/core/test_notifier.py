@@ -35,16 +35,17 @@ class Sink:
 
 
 def notifier(
-    tmp_path,
+    where,
     config: dict | None = None,
     sink: Sink | None = None,
     env: dict[str, str] | None = None,
     **kw,
 ) -> Notifier:
+    """A notifier whose store is in the folder ``where``, or at ``where`` (``store_db``)."""
     parsed = parse_config(config or {}, PROVIDERS, env={})
     return Notifier(
         config=parsed,
-        db=tmp_path / "n.db",
+        db=where if isinstance(where, str) else where / "n.db",
         providers=PROVIDERS,
         transport=httpx.MockTransport(sink or Sink()),
         env=env or {},
@@ -90,7 +91,7 @@ def test_tenants_use_their_channels_or_fall_back_to_root(tmp_path):
     assert b'"tenant":"unknown"' in bodies[2]
 
 
-def test_result_lists_each_delivery(tmp_path):
+def test_result_lists_each_delivery(store_db):
     sink = Sink(500, 200)
     config = {
         "channels": {
@@ -101,7 +102,7 @@ def test_result_lists_each_delivery(tmp_path):
             }
         }
     }
-    with notifier(tmp_path, config, sink) as n:
+    with notifier(store_db, config, sink) as n:
         result = n.send(Message(title="x"), to=["a"])
     [d] = result.deliveries
     assert result.ok
@@ -116,10 +117,10 @@ def test_result_lists_each_delivery(tmp_path):
         ({}, {"enabled": False}, "disabled in configuration"),
     ],
 )
-def test_kill_switches_record_skipped(tmp_path, env, config_extra, reason):
+def test_kill_switches_record_skipped(store_db, env, config_extra, reason):
     sink = Sink()
     config = {"channels": {"a": {"provider": "webhook", "url": "http://sink/a", **config_extra}}}
-    with notifier(tmp_path, config, sink, env=env) as n:
+    with notifier(store_db, config, sink, env=env) as n:
         result = n.send(Message(title="x"))
         [row] = n.store.query()
     assert sink.requests == []
@@ -128,13 +129,13 @@ def test_kill_switches_record_skipped(tmp_path, env, config_extra, reason):
     assert (row.status, row.last_error) == ("skipped", result.deliveries[0].reason)
 
 
-def test_auto_disable_after_consecutive_failures(tmp_path):
+def test_auto_disable_after_consecutive_failures(store_db):
     sink = Sink(*([404] * 5))
     config = {
         "notify": {"auto_disable_after": 3},
         "channels": {"a": {"provider": "webhook", "url": "http://sink/a"}},
     }
-    with notifier(tmp_path, config, sink) as n:
+    with notifier(store_db, config, sink) as n:
         statuses = [n.send(Message(title=f"{i}")).deliveries[0].status for i in range(5)]
         state = n.store.channel_state("a")
     assert statuses == ["failed", "failed", "failed", "skipped", "skipped"]
@@ -174,11 +175,11 @@ def test_unknown_channel_is_a_config_error(tmp_path):
         n.send(Message(title="x"), to=["nope"])
 
 
-def test_wait_zero_only_queues_and_the_worker_delivers(tmp_path):
+def test_wait_zero_only_queues_and_the_worker_delivers(store_db):
     import asyncio
 
     sink = Sink()
-    with notifier(tmp_path, CONFIG, sink) as n:
+    with notifier(store_db, CONFIG, sink) as n:
         result = n.send(Message(title="later", event="training.x"), wait=0)
         assert [d.status for d in result.deliveries] == ["pending"]
         assert sink.requests == []
@@ -189,7 +190,7 @@ def test_wait_zero_only_queues_and_the_worker_delivers(tmp_path):
     assert sink.paths() == ["/ml"]
 
 
-def test_threads_can_share_one_notifier(tmp_path):
+def test_threads_can_share_one_notifier(store_db):
     import threading
 
     sink = Sink()
@@ -203,7 +204,7 @@ def test_threads_can_share_one_notifier(tmp_path):
         }
     }
     results: list[bool] = []
-    with notifier(tmp_path, config, sink) as n:
+    with notifier(store_db, config, sink) as n:
 
         def work() -> None:
             for i in range(10):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 
@@ -16,6 +17,20 @@ from notify_core.testing import FakeClock
 
 def Store(path, clock=None):
     return open_store(path, clock=clock or FakeClock())
+
+
+@pytest.fixture
+def store_at(store_db):
+    """``store_at(clock=None)``: a store on ``store_db`` (every call a new connection)."""
+    made = []
+
+    def make(clock=None):
+        made.append(open_store(store_db, clock=clock or FakeClock()))
+        return made[-1]
+
+    yield make
+    for store in made:
+        store.close()
 
 
 def delivery(status: str = "pending", **kw: object) -> NewDelivery:
@@ -57,8 +72,8 @@ def test_unopenable_path_is_a_store_error(tmp_path):
         Store(tmp_path / "missing" / "s.db")
 
 
-def test_two_processes_never_claim_the_same_row(tmp_path):
-    a, b = Store(tmp_path / "s.db"), Store(tmp_path / "s.db")
+def test_two_processes_never_claim_the_same_row(store_at):
+    a, b = store_at(), store_at()
     a.add([delivery() for _ in range(50)])
     first = a.claim("a", limit=30, lease=60)
     second = b.claim("b", limit=30, lease=60)
@@ -68,9 +83,9 @@ def test_two_processes_never_claim_the_same_row(tmp_path):
     assert b.claim("b", limit=30, lease=60) == []
 
 
-def test_an_expired_lease_comes_back(tmp_path):
+def test_an_expired_lease_comes_back(store_at):
     clock = FakeClock()
-    store = Store(tmp_path / "s.db", clock)
+    store = store_at(clock)
     store.add([delivery()])
     [row] = store.claim("dead", limit=10, lease=60)
     assert store.claim("alive", limit=10, lease=60) == []
@@ -80,9 +95,9 @@ def test_an_expired_lease_comes_back(tmp_path):
     assert again.lease_owner == "alive"
 
 
-def test_future_retries_are_not_due(tmp_path):
+def test_future_retries_are_not_due(store_at):
     clock = FakeClock()
-    store = Store(tmp_path / "s.db", clock)
+    store = store_at(clock)
     store.add([delivery(status="sending")], owner="me", lease=60)
     clock.advance(61)
     [row] = store.claim("me", limit=1, lease=60)
@@ -104,8 +119,8 @@ def test_future_retries_are_not_due(tmp_path):
     assert len(stored.response or "") == 2048
 
 
-def test_release_makes_rows_due_now_and_requeue_keeps_history(tmp_path):
-    store = Store(tmp_path / "s.db")
+def test_release_makes_rows_due_now_and_requeue_keeps_history(store_at):
+    store = store_at()
     store.add([delivery(status="sending")], owner="me", lease=600)
     row = store.query()[0]
     assert store.release([row.id], "someone-else") == 0
@@ -133,9 +148,9 @@ def test_release_makes_rows_due_now_and_requeue_keeps_history(tmp_path):
     assert len(store.attempts(claimed.id)) == 1
 
 
-def test_auto_disable_after_consecutive_failures_and_success_resets(tmp_path):
+def test_auto_disable_after_consecutive_failures_and_success_resets(store_at):
     clock = FakeClock()
-    store = Store(tmp_path / "s.db", clock)
+    store = store_at(clock)
     disabled = []
     health = Health(store, clock=clock, auto_disable_after=3, on_disabled=disabled.append)
     channel = Channel(name="c", provider="webhook", url="http://x")
@@ -153,8 +168,8 @@ def test_auto_disable_after_consecutive_failures_and_success_resets(tmp_path):
     assert not store.channel_state("c").off
 
 
-def test_query_filters(tmp_path):
-    store = Store(tmp_path / "s.db")
+def test_query_filters(store_at):
+    store = store_at()
     store.add(
         [
             delivery(event="training.done", channel="a"),
@@ -164,3 +179,160 @@ def test_query_filters(tmp_path):
     assert [r.channel for r in store.query(event="training.*")] == ["a"]
     assert [r.channel for r in store.query(status="skipped")] == ["b"]
     assert len(store.query(since=store.clock.time() + 10)) == 0
+
+
+def attempt(row_id: str, number: int, outcome: str = "retry", status: int = 429) -> AttemptRow:
+    return AttemptRow(
+        delivery_id=row_id,
+        number=number,
+        started=0,
+        duration=0,
+        http_status=status,
+        outcome=outcome,
+        error=f"HTTP {status}",
+        response=None,
+    )
+
+
+def test_throttled_attempts_and_a_manual_retry_are_remembered(store_at):
+    """What a worker rebuilding the row needs: 429s so far, where the budget began, when."""
+    clock = FakeClock()
+    store = store_at(clock)
+    store.add([delivery()])
+    [row] = store.claim("w", limit=1, lease=60)
+    store.record_attempt(attempt(row.id, 1), status="pending", owner="w", throttled=True)
+    store.record_attempt(attempt(row.id, 2), status="pending", owner="w", throttled=True)
+    store.record_attempt(attempt(row.id, 3, "failed", 400), status="failed", owner="w")
+    failed = store.get(row.id)
+    assert failed is not None
+    assert (failed.attempts, failed.throttled, failed.budget_from) == (3, 2, 0)
+    assert failed.budget_started == failed.created
+    clock.advance(3600)
+    assert store.requeue([row.id]) == [row.id]
+    again = store.get(row.id)
+    assert again is not None
+    assert (again.attempts, again.throttled, again.budget_from) == (3, 0, 3)
+    assert again.budget_started == clock.time()
+
+
+def test_claim_ids_takes_only_what_is_free(store_at):
+    clock = FakeClock()
+    store = store_at(clock)
+    rows = [delivery() for _ in range(3)]
+    store.add(rows)
+    [first] = store.claim_ids("a", [rows[0].id], lease=60)
+    assert first.lease_owner == "a"
+    taken = store.claim_ids("b", [r.id for r in rows], lease=60)
+    assert [r.id for r in taken] == [rows[1].id, rows[2].id]  # not the leased one
+    clock.advance(61)
+    assert [r.id for r in store.claim_ids("b", [rows[0].id], lease=60)] == [rows[0].id]
+
+
+def test_find_by_prefix_counts_next_due_and_prune(store_at):
+    clock = FakeClock()
+    store = store_at(clock)
+    rows = [delivery(id=f"abc{i}") for i in range(3)]
+    store.add([*rows, delivery(id="abd0", status="skipped"), delivery(id="zz", status="sending")])
+    assert len(store.find("abc")) == 2  # at most two: enough to say "ambiguous"
+    assert [r.id for r in store.find("abd")] == ["abd0"]
+    assert store.find("nope") == []
+    assert store.counts() == {"pending": 3, "skipped": 1, "sending": 1}
+    assert store.next_due() == clock.time()
+    clock.advance(10)
+    assert store.prune(clock.time()) == 1  # only the finished one
+    assert store.get("abd0") is None and store.get("abc0") is not None
+
+
+def test_cooldown_lookup_and_tenants(store_at):
+    clock = FakeClock()
+    store = store_at(clock)
+    store.add([delivery(id="a1", dedup_key="k"), delivery(id="t1", dedup_key="k", tenant="acme")])
+    since = clock.time() - 1
+    assert store.latest("c", None, "k", since) == "a1"
+    assert store.latest("c", "acme", "k", since) == "t1"
+    assert store.latest("c", "other", "k", since) is None
+    assert store.latest("c", None, "k", clock.time() + 1) is None
+
+
+def test_silences_and_switches_move_changes(store_at):
+    from notify_core._store import Silence
+
+    clock = FakeClock()
+    store = store_at(clock)
+    before = store.changes()
+    now = clock.time()
+    common = {"channel": None, "tenant": None, "reason": None}
+    store.add_silence(Silence(id="s1", created=now, until=now + 60, event="x.*", **common))
+    store.add_silence(Silence(id="s2", created=now + 1, until=now + 5, event="*", **common))
+    assert store.changes() != before
+    assert [s.id for s in store.silences()] == ["s2", "s1"]
+    assert [s.id for s in store.silences(active_at=now + 10)] == ["s1"]
+    assert store.remove_silence("s1") and not store.remove_silence("s1")
+    store.set_enabled("c", False, "noisy")
+    state = store.channel_state("c")
+    assert state.disabled and state.disabled_reason == "noisy"
+    assert set(store.channel_states()) == {"c"}
+    store.set_enabled("c", True)
+    assert not store.channel_state("c").off
+
+
+def test_a_failing_call_in_a_transaction_rolls_back_only_itself(store_at):
+    store = store_at()
+    with store.transaction():
+        store.add([delivery(id="ok1")])
+        with pytest.raises((sqlite3.IntegrityError, StoreError)):
+            store.add([delivery(id="ok1")])  # the same id again
+        store.add([delivery(id="ok2")])
+    assert {r.id for r in store.query()} == {"ok1", "ok2"}
+
+
+def test_shared_slots_follow_gcra_and_hash_the_destination(store_at, store_db):
+    """Three processes' reservations queue on one pace; only a hash of the URL is stored."""
+    from notify_core.testing import stored_bytes
+
+    stores = [store_at() for _ in range(3)]
+    interval, burst = 2_000_000, 2  # one every 2 s, burst 2
+    secret = "https://hooks.example.com/T000/B000/s3cr3tT0ken"
+    waits = [stores[i % 3].reserve_slots(secret, interval, burst)[0] for i in range(6)]
+    # two at once, then one every 2 s (less the time the calls themselves took: PostgreSQL
+    # uses its own clock, which moves; SQLite here the fake one, which does not)
+    assert waits[:2] == [0.0, 0.0]
+    for n, wait in enumerate(waits[2:], start=1):
+        assert 2 * n - 0.5 < wait <= 2 * n
+    stores[0].unreserve_slot(secret, interval)
+    [again] = stores[1].reserve_slots(secret, interval, burst)
+    assert again == pytest.approx(waits[-1], abs=0.5)
+    assert stores[2].reserve_slots("another", interval, burst, 3) == [0.0, 0.0, 2.0]
+    for store in stores:
+        store.close()
+    assert b"s3cr3tT0ken" not in stored_bytes(store_db)
+    assert b"hooks.example.com" not in stored_bytes(store_db)
+
+
+def one_caller(store, *steps) -> None:
+    """What the batch writer does with a single call: no savepoints asked for."""
+    with store.transaction(isolated=False):
+        for step in steps:
+            step()
+
+
+def swallowed(step):
+    def run() -> None:
+        with contextlib.suppress(StoreError):
+            step()
+
+    return run
+
+
+def test_one_callers_transaction_fails_whole_and_never_lies(store_at):
+    """``isolated=False`` (the batch writer's single call): a failure fails all of it."""
+    store = store_at()
+    store.add([delivery(id="taken")])
+    new, taken = lambda: store.add([delivery(id="new")]), lambda: store.add([delivery(id="taken")])
+    with pytest.raises((sqlite3.IntegrityError, StoreError)):
+        one_caller(store, new, taken)
+    assert store.get("new") is None  # nothing of the failed caller's work was kept
+    if store.remote:  # PostgreSQL skips the savepoints: a failure swallowed still fails it
+        with pytest.raises(StoreError, match="rolled back"):
+            one_caller(store, new, swallowed(taken))
+        assert store.get("new") is None

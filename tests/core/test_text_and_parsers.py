@@ -108,13 +108,15 @@ def test_retry_after_never_crashes(text):
     assert value is None or value >= 0
 
 
-def test_backoff_is_full_jitter_and_capped():
+def test_backoff_is_full_jitter_and_capped_but_retry_after_is_not():
     policy = RetryPolicy(attempts=10, backoff=1.0, max_delay=5.0)
     rng = random.Random(1)
     delays = [next_delay(policy, n, None, rng) for n in range(1, 10)]
     assert all(0 <= d <= min(5.0, 2 ** (n - 1)) for n, d in enumerate(delays, start=1))
     assert next_delay(policy, 1, retry_after=3.0) == 3.0
-    assert next_delay(policy, 1, retry_after=3000.0) == 5.0
+    # a provider asking for longer than max_delay is obeyed: earlier would earn another
+    # 429 (the retry deadline bounds it, in the dispatcher)
+    assert next_delay(policy, 1, retry_after=3000.0) == 3000.0
 
 
 def test_durations():
@@ -149,3 +151,17 @@ def test_masking_has_one_threshold():
     assert Masker(["abc", "abcd"]).secrets == ("abcd",)
     assert url_secrets("https://[bad") == ("https://[bad",)  # unparsable: all of it
     assert url_secrets("x?token=abc") == () and url_secrets("x?token=abcd") == ("abcd",)
+
+
+@pytest.mark.parametrize(
+    ("status", "throttled"), [(429, True), (503, False), (408, False), (500, False)]
+)
+def test_only_a_429_is_throttling(status, throttled):
+    """A 429 says "slow down" (no retry budget spent); other transient answers do not."""
+    import httpx
+
+    from notify_core.plugin import generic_outcome
+
+    answer = httpx.Response(status, text="later", headers={"Retry-After": "3"})
+    outcome = generic_outcome(answer)
+    assert (outcome.status, outcome.retry_after, outcome.throttled) == ("retry", 3.0, throttled)

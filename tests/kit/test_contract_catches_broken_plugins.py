@@ -144,6 +144,25 @@ def test_dropping_retry_after_is_caught(pytester: pytest.Pytester) -> None:
     )
 
 
+def test_a_429_that_spends_the_retry_budget_is_caught(pytester: pytest.Pytester) -> None:
+    source = plugin_source(
+        (
+            '    return generic_outcome(response, reason_fields=("error", "message"))\n',
+            "    outcome = generic_outcome(response)\n"
+            "    if response.status_code == 429:\n"
+            '        return Outcome.retry("rate limited", retry_after=outcome.retry_after)\n'
+            "    return outcome\n",
+        )
+    )
+    result = run_contract(pytester, source, "classifies")
+    assert_caught(
+        result,
+        "test_classifies_answers*rate limited with Retry-After",
+        "broken classified HTTP 429 'rate limited' with Retry-After: 7 with throttled=False, "
+        "expected True: a rate limit means 'slow down'*",
+    )
+
+
 def test_a_secret_in_the_payload_body_is_caught(pytester: pytest.Pytester) -> None:
     source = plugin_source(
         ('"id": delivery_id,', '"id": delivery_id,\n        "source": target.url,')

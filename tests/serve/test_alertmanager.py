@@ -102,7 +102,19 @@ def test_firing_then_resolved_opens_and_closes_pagerduty_incidents(
         triggers = wait_until(lambda: len(recorder.to("/v2/enqueue")) >= 2, what="2 triggers")
         closed = client.post("/v1/alertmanager", json=resolved(FIRING, 0))
         wait_until(lambda: len(recorder.to("/v2/enqueue")) >= 3, what="the resolve")
-        log = client.get("/v1/deliveries", params={"event": "alertmanager.*"}).json()
+
+        def log_now() -> dict[str, Any]:
+            answer: dict[str, Any] = client.get(
+                "/v1/deliveries", params={"event": "alertmanager.*"}
+            ).json()
+            return answer
+
+        # the sink has the request before the worker has recorded its answer
+        wait_until(
+            lambda: [d["status"] for d in log_now()["deliveries"]] == ["delivered"] * 3,
+            what="three deliveries recorded",
+        )
+        log = log_now()
     assert triggers
     assert fired.status_code == 202, fired.text
     body = fired.json()

@@ -52,6 +52,9 @@ class TokenBucket:
     def unreserve(self) -> None:
         self.tokens = min(float(self.rate.burst), self.tokens + 1.0)
 
+    def monotonic(self) -> float:  # the token bucket reads a Clock
+        return self.now
+
 
 # -- the math, in-process ------------------------------------------------------------------
 

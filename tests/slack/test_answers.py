@@ -100,7 +100,17 @@ def test_rate_limited_is_retried_after_retry_after() -> None:
     assert outcome.status == "retry"
     assert outcome.retry_after == 7.0
     assert outcome.reason == "rate_limited"
+    assert outcome.throttled  # costs no retry budget
     assert not outcome.disables
+
+
+def test_ratelimited_with_a_200_is_a_throttled_retry_not_a_failure() -> None:
+    answer = httpx.Response(
+        200, json={"ok": False, "error": "ratelimited"}, headers={"Retry-After": "3"}
+    )
+    outcome, _ = exchange(answer, TRIGGER)
+    assert (outcome.status, outcome.reason, outcome.retry_after) == ("retry", "ratelimited", 3.0)
+    assert outcome.throttled and not outcome.disables
 
 
 def test_429_without_body_or_header_is_retried_on_backoff() -> None:

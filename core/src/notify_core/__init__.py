@@ -20,6 +20,7 @@ from ._errors import (
     NotifyError,
     PayloadError,
     StoreError,
+    StoreUnavailable,
     TemplateError,
     UnknownProvider,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "Severity",
     "Silence",
     "StoreError",
+    "StoreUnavailable",
     "TemplateError",
     "UnknownProvider",
     "__version__",

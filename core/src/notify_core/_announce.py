@@ -72,7 +72,7 @@ class Announcer:
         if not routed:
             return
         accepted = self.outbox.accept(message, routed, tenant=channel.tenant, send_now=False)
-        self.store.add(accepted.rows)
+        accepted.write(self.store)
         self.pending += [job_row.id for job_row in accepted.rows if job_row.status == "pending"]
 
     def take(self) -> list[str]:

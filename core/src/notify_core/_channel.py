@@ -7,6 +7,8 @@ from typing import Any
 
 import attrs
 
+from ._digest import DigestPolicy
+from ._grouping import GroupPolicy
 from ._models import Severity
 
 
@@ -28,21 +30,27 @@ class Rate:
 class RetryPolicy:
     """How transient failures are retried.
 
-    ``attempts`` counts every try, the first included. The delay before try *n+1* is
+    ``attempts`` counts every try, the first included, except those the provider
+    answered "slow down" (429): those cost nothing. The delay before try *n+1* is
     drawn uniformly from ``[0, min(max_delay, backoff * 2**(n-1))]`` ("full jitter", so
     many clients failing together do not retry together), unless the provider said
-    when to come back (``Retry-After``), which wins, capped by ``max_delay``.
+    when to come back (``Retry-After``), which wins, however long it is. ``deadline``
+    (seconds since the message was accepted, or since a manual retry) bounds it all:
+    a delivery whose next try would fall after it fails instead.
     """
 
     attempts: int = 5
     backoff: float = 1.0
     max_delay: float = 300.0
+    deadline: float = 86_400.0
 
     def __attrs_post_init__(self) -> None:
         if self.attempts < 1:
             raise ValueError("attempts must be at least 1")
         if self.backoff < 0 or self.max_delay < 0:
             raise ValueError("backoff and max_delay must not be negative")
+        if not self.deadline > 0:
+            raise ValueError("deadline must be greater than 0")
 
 
 def _severity(value: str | Severity) -> Severity:
@@ -75,6 +83,9 @@ class Channel:
     enabled: bool = True
     tenant: str | None = None
     cooldown: float | None = None
+    #: bursts become one message (``group = {...}``), or a scheduled summary (``digest``)
+    group: GroupPolicy | None = None
+    digest: DigestPolicy | None = None
     adhoc: bool = False
     #: why this configured channel cannot be used (an unset ``${VAR}``, a bad key): its
     #: deliveries are recorded as failed with it instead of stopping other channels

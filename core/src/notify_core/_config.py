@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from ._channel import Channel, Rate, RetryPolicy
+from ._config_grouping import read_digest, read_group
 from ._duration import parse_duration
 from ._errors import ConfigError, NotifyError
 from ._models import Severity
@@ -37,12 +38,16 @@ NO_CONFIG = "no configuration: pass --config, set NOTIFY_CONFIG, or create ./not
 CORE_CHANNEL_KEYS = frozenset(
     {
         "provider", "url", "events", "min_severity", "rate", "retry", "timeout",
-        "settings", "enabled", "cooldown", "verify_tls", "description",
+        "settings", "enabled", "cooldown", "verify_tls", "description", "group", "digest",
     }
 )  # fmt: skip
 _NOTIFY_KEYS = frozenset(
-    {"db", "concurrency", "wait", "auto_disable_after", "lease", "executor", "limiter"}
+    {"db", "concurrency", "wait", "auto_disable_after", "lease", "limiter", "executor"}
 )
+#: ``[notify].limiter``: where rate-limit state lives (a ``redis://`` URL is the third).
+LIMITERS = ("store", "local")
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+LIMITER_ENV = "NOTIFY_LIMITER"
 _TOP_KEYS = frozenset({"notify", "channels", "events", "tenants", "serve"})
 #: ``[notify] executor``: the default attempts deliveries in the sending process and in
 #: ``notify worker``; any other name is an installed executor (``notify_core.executors``).
@@ -87,18 +92,30 @@ class Config:
     lease: float = 60.0
     #: Who attempts accepted deliveries (``[notify] executor``).
     executor: str = DEFAULT_EXECUTOR
-    #: ``[notify] limiter``: ``local`` (None), ``store`` or a ``redis://`` URL.
-    limiter: str | None = None
     #: The executor's own table (``[celery]`` for ``executor = "celery"``), ``${ENV}``
     #: already interpolated; the executor validates it.
     executor_settings: Mapping[str, Any] = attrs.field(factory=dict)
     serve: ServeConfig = attrs.field(factory=ServeConfig)
+    #: ``"store"`` (shared by every process using the store), ``"local"`` (this
+    #: process only) or a Redis URL (shared through Redis)
+    limiter: str = "store"
 
     def all_channels(self) -> list[Channel]:
         out = list(self.channels)
         for channels in self.tenants.values():
             out.extend(channels)
         return out
+
+
+def parse_limiter(value: str, where: str) -> str:
+    """A ``limiter`` setting: ``"store"``, ``"local"`` or a Redis URL; else a ConfigError."""
+    if value in LIMITERS or value.startswith(REDIS_SCHEMES):
+        return value
+    from ._limits_redis import masked_url  # the value may be a URL with a password
+
+    raise ConfigError(
+        f'expected "store", "local" or a redis:// URL, got {masked_url(value)!r}', path=where
+    )
 
 
 def find_config(
@@ -291,8 +308,6 @@ class _Reader:
                 kwargs["executor_settings"] = self.deep(
                     self.table(data[executor], executor), executor
                 )
-        if "limiter" in core:
-            kwargs["limiter"] = self.limiter(core["limiter"])
         if "db" in core:
             kwargs["db"] = self.string(core["db"], "notify.db")
         if "concurrency" in core:
@@ -309,6 +324,8 @@ class _Reader:
             kwargs["lease"] = self.duration(core["lease"], "notify.lease")
             if kwargs["lease"] < 1:
                 raise self.error("notify.lease", "must be at least 1s")
+        if "limiter" in core:
+            kwargs["limiter"] = self.limiter(core["limiter"], "notify.limiter")
         channels = self.channels(data.get("channels", {}), "channels", tenant=None)
         tenants: dict[str, tuple[Channel, ...]] = {}
         for name, tenant in self.table(data.get("tenants", {}), "tenants").items():
@@ -354,18 +371,6 @@ class _Reader:
                     f"(known: {', '.join(sorted(allowed))})",
                 )
         self.unknown(data, allowed, "")
-
-    def limiter(self, value: Any) -> str:
-        from ._limiter_select import check_limiter
-
-        if not isinstance(value, str):
-            raise self.error("notify.limiter", f"expected a string, got {_show(value)}")
-        # interpolated first (a password comes from ${ENV}), and shown only masked
-        setting = self.interpolate(value, "notify.limiter").strip()
-        problem = check_limiter(setting)
-        if problem is not None:
-            raise self.error("notify.limiter", problem)
-        return setting
 
     def serve(self, value: Any) -> ServeConfig:
         table = self.table(value, "serve")
@@ -454,10 +459,18 @@ class _Reader:
             "enabled": self.boolean,
             "verify_tls": self.boolean,
             "cooldown": self.duration,
+            "group": lambda value, at: read_group(self, value, at),
+            "digest": lambda value, at: read_digest(self, value, at),
         }
         for key, read in readers.items():
             if key in table:
                 kw[key] = read(table[key], f"{path}.{key}")
+        if "group" in kw and "digest" in kw:
+            raise self.error(
+                f"{path}.digest",
+                "a channel takes group or digest, not both (for a digest as well, "
+                "configure a second channel with the same destination)",
+            )
         if "description" in table:
             self.string(table["description"], f"{path}.description")
         return Channel(**kw)
@@ -474,10 +487,17 @@ class _Reader:
         burst = self.integer(table.get("burst", 1), f"{path}.burst", minimum=1)
         return Rate(per_second=per_second, burst=burst)
 
+    def limiter(self, value: Any, path: str) -> str:
+        text = self.string(value, path)
+        try:
+            return parse_limiter(text, path)
+        except ConfigError as exc:
+            raise self.error(path, str(exc).removeprefix(f"{path}: ")) from None
+
     def retry(self, value: Any, path: str, base: RetryPolicy | None = None) -> RetryPolicy:
         """A retry table; keys it leaves out keep the provider's default, not the core's."""
         table = self.table(value, path)
-        self.unknown(table, {"attempts", "backoff", "max_delay"}, path)
+        self.unknown(table, {"attempts", "backoff", "max_delay", "deadline"}, path)
         kw: dict[str, Any] = {}
         if "attempts" in table:
             kw["attempts"] = self.integer(table["attempts"], f"{path}.attempts", minimum=1)
@@ -485,6 +505,10 @@ class _Reader:
             kw["backoff"] = self.number(table["backoff"], f"{path}.backoff", minimum=0)
         if "max_delay" in table:
             kw["max_delay"] = self.duration(table["max_delay"], f"{path}.max_delay")
+        if "deadline" in table:
+            kw["deadline"] = self.duration(table["deadline"], f"{path}.deadline")
+            if not kw["deadline"] > 0:
+                raise self.error(f"{path}.deadline", "must be greater than 0")
         return attrs.evolve(base, **kw) if base is not None else RetryPolicy(**kw)
 
     def template(self, event: str, value: Any) -> EventTemplate:

@@ -9,6 +9,11 @@ A delivery in a thread (``Job.thread``) first asks the store whether it starts, 
 or must wait for its thread (:meth:`Store.enter_thread`); while an earlier delivery of
 its thread is still open it is held, without an attempt counted, and it is built again
 with the thread's metadata once it may go.
+
+When a delivery gives up (:meth:`Dispatcher.plan`): a transient failure spends one of
+``retry.attempts``; a "slow down" (429) spends nothing and is retried when the
+provider said; either way it fails once its next try would fall after
+``retry.deadline`` (counted from acceptance, or from a manual retry).
 """
 
 from __future__ import annotations
@@ -21,11 +26,13 @@ from typing import TYPE_CHECKING
 import attrs
 
 from ._clock import Clock
+from ._duration import format_duration
 from ._errors import NotifyError
 from ._health import Health
 from ._http import exception_outcome
 from ._job import Job, ThreadRef
 from ._limits import Limiter
+from ._outage import Outage
 from ._plugins import Providers
 from ._provider import Outcome, SendContext
 from ._results import DeliveryResult, Progress
@@ -51,6 +58,17 @@ THREAD_POLL = 0.25
 def attempt_cap(timeout: float) -> float:
     """The hard limit on one attempt: the client's timeout, plus room for a plugin's work."""
     return timeout * 1.5 + 1
+
+
+@attrs.frozen
+class Plan:
+    """What becomes of a delivery after one attempt, decided before anything is written."""
+
+    status: DeliveryStatus
+    reason: str
+    next_attempt: float | None = None
+    counts_as_failure: bool = False
+    throttled: int = 0
 
 
 class Dispatcher:
@@ -83,6 +101,8 @@ class Dispatcher:
         #: thread wait on it rather than poll the store)
         self._threaded: dict[str, asyncio.Event] = {}
         self.in_flight = 0
+        #: the store's (or shared limiter's) trouble, shared with the worker that runs us
+        self.outage = Outage(clock)
         #: told when an attempt starts and how it ended (a terminal's status line, metrics)
         self.observers = observers if observers is not None else []
 
@@ -192,8 +212,15 @@ class Dispatcher:
             next_attempt=next_attempt,
         )
 
+    @property
+    def _patience(self) -> float:
+        """How long a store call after a send is retried: well inside the lease."""
+        return self.lease / 2
+
     async def _pace(self, job: Job) -> None:
-        delay = await self.limiter.reserve(job.destination, job.rate)
+        delay = await self.outage.retrying(
+            lambda: self.limiter.reserve(job.destination, job.rate), budget=self._patience
+        )
         if delay > 0:
             try:
                 await self.clock.sleep(delay)
@@ -254,33 +281,51 @@ class Dispatcher:
                 error=mask(outcome.reason) or None,
                 response=mask(outcome.response_excerpt) or None,
             )
+            plan = self.plan(job, outcome, attempt.error or "", deadline)
             # The slot is held until the outcome is committed, so a crash can repeat at
-            # most `concurrency` deliveries: those sent but not yet recorded.
-            return await self.writer.call(self._settle, job, outcome, attempt, deadline)
+            # most `concurrency` deliveries: those sent but not yet recorded. A database
+            # away for a moment (a restart) is waited out: the lease still holds.
+            result = await self.outage.retrying(
+                lambda: self.writer.call(self._settle, job, outcome, attempt, plan),
+                budget=self._patience,
+            )
+            job.throttled = plan.throttled
+            return result
+
+    def plan(self, job: Job, outcome: Outcome, reason: str, deadline: float) -> Plan:
+        """Delivered, retried (now-ish in this process, or later by a worker) or given up.
+
+        ``deadline`` is the caller's (epoch seconds): a retry due before it is kept
+        leased (``sending``) and attempted here, a later one is left ``pending``.
+        """
+        if outcome.status == "delivered":
+            return Plan("delivered", reason, throttled=job.throttled)
+        if outcome.status == "failed":
+            return Plan("failed", reason, counts_as_failure=outcome.disables)
+        throttled = job.throttled + 1 if outcome.throttled else job.throttled
+        used = job.attempts - job.budget_from - throttled
+        if not outcome.throttled and used >= job.retry.attempts:
+            why = f"gave up after {used} attempts: {reason}"
+            return Plan("failed", why, counts_as_failure=True, throttled=throttled)
+        tries = throttled if outcome.throttled else used
+        next_at = self.clock.time() + next_delay(job.retry, tries, outcome.retry_after)
+        if next_at > job.since + job.retry.deadline:
+            why = (
+                f"gave up: the next attempt would fall after the retry deadline "
+                f"({format_duration(job.retry.deadline)} after acceptance): {reason}"
+            )
+            return Plan("failed", why, counts_as_failure=True, throttled=throttled)
+        status: DeliveryStatus = "sending" if next_at <= deadline else "pending"
+        return Plan(status, reason, next_at, throttled=throttled)
 
     def _settle(
-        self, job: Job, outcome: Outcome, attempt: AttemptRow, deadline: float
+        self, job: Job, outcome: Outcome, attempt: AttemptRow, plan: Plan
     ) -> DeliveryResult:
         """Write the attempt and the delivery's new state; update channel health."""
-        reason = attempt.error or ""
         meta = dict(job.masker.data(dict(outcome.meta))) if outcome.meta else None
-        status: DeliveryStatus
-        next_at: float | None = None
-        counts_as_failure = outcome.disables
-        if outcome.status == "delivered":
-            status = "delivered"
-        elif outcome.status == "retry" and (used := job.attempts - job.budget_from) < (
-            job.retry.attempts
-        ):
-            next_at = self.clock.time() + next_delay(job.retry, used, outcome.retry_after)
-            status = "sending" if next_at <= deadline else "pending"
-        else:
-            status = "failed"
-            if outcome.status == "retry":
-                reason = f"gave up after {job.attempts - job.budget_from} attempts: {reason}"
-                counts_as_failure = True
+        status, next_at = plan.status, plan.next_attempt
         lease_until = (next_at or 0) + self.lease if status == "sending" else None
-        attempt = attrs.evolve(attempt, error=reason or None)
+        attempt = attrs.evolve(attempt, error=plan.reason or None)
         self.store.record_attempt(
             attempt,
             status=status,
@@ -288,6 +333,7 @@ class Dispatcher:
             next_attempt=next_at,
             lease_until=lease_until,
             meta=meta,
+            throttled=plan.throttled > job.throttled,
         )
         thread = job.thread
         if status == "delivered" and thread is not None:
@@ -298,8 +344,8 @@ class Dispatcher:
                 self.store.keep_thread(thread.channel, thread.tenant, thread.key, data)
         if status == "delivered":
             self.health.success(job.channel.key)
-        elif status == "failed" and counts_as_failure:
-            self.health.failure(job.channel, reason)
+        elif status == "failed" and plan.counts_as_failure:
+            self.health.failure(job.channel, plan.reason)
         if self.observers:
             self._tell(
                 Progress(
@@ -309,7 +355,7 @@ class Dispatcher:
                     phase="retry" if next_at is not None else "done",
                     attempt=job.attempts,
                     status=status,
-                    reason=reason,
+                    reason=plan.reason,
                     next_attempt=next_at,
                     outcome=attempt.outcome,
                     duration=attempt.duration,
@@ -323,7 +369,7 @@ class Dispatcher:
             provider=job.channel.provider,
             status=status,
             attempts=job.attempts,
-            reason=reason,
+            reason=plan.reason,
             http_status=outcome.http_status,
             next_attempt=next_at,
         )

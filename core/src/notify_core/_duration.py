@@ -27,3 +27,13 @@ def parse_duration(value: str | float | int) -> float:
     if seconds > MAX_SECONDS:
         raise ValueError(f"{value!r} is too long (at most 100 years)")
     return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """``86400`` → ``24h``, ``90`` → ``90s``, ``5400`` → ``1.5h``: for messages people read."""
+    for unit, size in (("d", 86400.0), ("h", 3600.0), ("m", 60.0)):
+        if seconds >= size * 2 or (seconds >= size and seconds % size == 0):
+            if unit == "d" and seconds < 172_800:
+                continue  # 24h, 36h read better than 1d, 1.5d
+            return f"{seconds / size:.1f}".removesuffix(".0") + unit
+    return f"{seconds:.3g}s"

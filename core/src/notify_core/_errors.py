@@ -47,4 +47,12 @@ class PayloadError(NotifyError):
 
 
 class StoreError(NotifyError):
-    """The SQLite store cannot be opened or written."""
+    """The store (SQLite or PostgreSQL) cannot be opened or written."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached right now (a restart, a network cut): try again.
+
+    A worker rides it out (it logs one line, backs off and carries on); a command that
+    needs the database now prints it and exits 2. The message never holds a password.
+    """

@@ -50,7 +50,7 @@ class Executor(Protocol):
         ...
 
     async def submit(self, accepted: Accepted, *, wait: float) -> list[DeliveryResult]:
-        """Store ``accepted.rows`` and have them attempted.
+        """Store ``accepted`` (:meth:`Accepted.write`) and have its deliveries attempted.
 
         Returns the results of ``accepted.jobs`` (those to attempt here, when
         ``attempts_here``); the others are in ``accepted.results`` already. Nothing may
@@ -125,7 +125,7 @@ class LocalExecutor:
         dispatcher = notifier._runtime().dispatcher
         # concurrent sends share one commit; each still waits for its own before sending
         await dispatcher.writer.call(
-            notifier.store.add, accepted.rows, owner=notifier.owner, lease=notifier.lease + wait
+            accepted.write, notifier.store, owner=notifier.owner, lease=notifier.lease + wait
         )
         results = await self._run(dispatcher, accepted.jobs, wait)
         announcer = notifier._announcer

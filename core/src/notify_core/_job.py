@@ -50,6 +50,16 @@ class Job:
     #: set when the provider threads this message (see ``thread_key``): the payload is
     #: built again, with the thread's metadata, when each attempt starts
     thread: ThreadRef | None = None
+    #: attempts of the current budget the provider answered "slow down": free of charge
+    throttled: int = 0
+    #: when the current budget began (acceptance, or a manual retry): the retry
+    #: deadline counts from here
+    since: float = 0.0
+
+    @property
+    def budget_used(self) -> int:
+        """Attempts that count against ``retry.attempts``: not the throttled ones."""
+        return self.attempts - self.budget_from - self.throttled
 
     @property
     def destination(self) -> str:

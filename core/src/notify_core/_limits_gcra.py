@@ -53,6 +53,19 @@ def gcra_reserve(stored: int | None, now: int, interval: int, burst: int) -> tup
     return tat + interval, max(0, delay)
 
 
+def gcra_delays(new_tat: int, now: int, interval: int, burst: int, count: int = 1) -> list[int]:
+    """The waits of ``count`` consecutive reservations, from the TAT they stored.
+
+    A database reserves in one atomic statement, ``tat = max(stored, now) + count·T``,
+    and returns the new TAT. Reservation *i* (from 0) is :func:`gcra_reserve` applied
+    *i* times after the stored TAT: its delay is ``max(stored, now) + i·T - T·(b - 1) -
+    now``, that is ``new_tat - (count - i)·T - T·(b - 1) - now``. The tests check this
+    agrees with ``count`` calls of :func:`gcra_reserve`.
+    """
+    base = new_tat - count * interval  # max(stored, now)
+    return [max(0, base + i * interval - interval * (burst - 1) - now) for i in range(count)]
+
+
 def gcra_unreserve(stored: int | None, now: int, interval: int) -> int | None:
     """Give the latest slot back: the new TAT, or ``None`` when the destination is idle."""
     tat = now if stored is None or stored < now else stored

@@ -24,20 +24,30 @@ from ._announce import Announcer
 from ._blocking import Bridge
 from ._channel import Channel
 from ._clock import SYSTEM_CLOCK, Clock
-from ._config import DB_ENV, DEFAULT_DB, NO_CONFIG, Config, find_config, load_config
+from ._config import (
+    DB_ENV,
+    DEFAULT_DB,
+    LIMITER_ENV,
+    NO_CONFIG,
+    Config,
+    find_config,
+    load_config,
+    parse_limiter,
+)
 from ._dispatch import Dispatcher, Observer, attempt_cap
 from ._errors import ConfigError, NotifyError
 from ._executor import Executor, ExecutorFactory, load_executor
+from ._grouping import Flusher
 from ._health import Health
 from ._http import REROUTE_ENV, parse_reroute
-from ._limiter_select import limiter_for
 from ._limits import Limiter
+from ._limits_store import limiter_for
 from ._models import Message, Severity
 from ._outbox import Outbox, payload_record
 from ._plugins import Providers
 from ._results import DeliveryResult, PlannedDelivery, Progress, SendResult
 from ._routing import Router, for_tenant
-from ._store import Store, open_store
+from ._store import Store, is_postgres, open_store
 from ._targets import Targets
 from ._template import default_message
 from ._worker import Worker, admit
@@ -100,6 +110,12 @@ class Notifier:
         self.db_path = str(db or self.env.get(DB_ENV) or self._config_db() or DEFAULT_DB)
         self.wait = self.config.wait if wait is None else wait
         self.concurrency = concurrency or self.config.concurrency
+        # checked now, like the reroute below: a bad value must fail before anything is stored
+        self.limiter_setting = (
+            parse_limiter(self.env[LIMITER_ENV], LIMITER_ENV)
+            if self.env.get(LIMITER_ENV)
+            else self.config.limiter
+        )
         self._transport = transport
         # parsed now: a malformed NOTIFY_REROUTE must fail before anything is stored
         self._reroute = (
@@ -200,26 +216,46 @@ class Notifier:
         longest = max((c.timeout for c in self.config.all_channels()), default=10.0)
         return max(self.config.lease, attempt_cap(longest) + 1)
 
-    def _limiter(self) -> Limiter:
-        """``[notify] limiter``: this process's token buckets, or a pace shared in Redis."""
-        return limiter_for(self.config.limiter, self.store, self.clock)
+    @property
+    def db_location(self) -> str:
+        """The store's location as people may see it: a database URL's password masked."""
+        if self._store is not None:
+            return self._store.location
+        if is_postgres(self.db_path):
+            from ._limits_redis import masked_url
+
+            return masked_url(self.db_path)
+        return self.db_path
+
+    def _limiter(self, writer: BatchWriter) -> Limiter:
+        """``[notify].limiter`` (or ``$NOTIFY_LIMITER``): the store's shared pace by default."""
+        return limiter_for(self.limiter_setting, self.store, writer, self.clock)
 
     def _dispatcher(
-        self, concurrency: int | None = None, *, limiter: Limiter | None = None
+        self,
+        concurrency: int | None = None,
+        *,
+        wrap_limiter: Callable[[Limiter], Limiter] | None = None,
     ) -> tuple[Clients, Dispatcher]:
+        """Clients and a dispatcher; ``wrap_limiter`` wraps the limiter it paces with.
+
+        (A task queue's worker reserves its slots itself: see ``_queue_worker``.)
+        """
         from ._http import Clients
 
         concurrency = concurrency or self.concurrency
         clients = Clients(transport=self._transport, concurrency=concurrency, reroute=self._reroute)
+        writer = BatchWriter(self.store)
+        limiter = self._limiter(writer)
         dispatcher = Dispatcher(
             self.store,
             self.providers,
             clients,
             owner=self.owner,
             clock=self.clock,
-            limiter=limiter or self._limiter(),
+            limiter=wrap_limiter(limiter) if wrap_limiter else limiter,
             health=self.health,
-            writer=BatchWriter(self.store),
+            writer=writer,
             concurrency=concurrency,
             lease=self.lease,
             observers=self._observers,
@@ -350,7 +386,8 @@ class Notifier:
 
     def _foreseen_skip(self, channel: Channel) -> str | None:
         """The skip a dry run can foresee without creating a store that does not exist."""
-        if self._store is None and not os.path.exists(self.db_path):
+        missing = not is_postgres(self.db_path) and not os.path.exists(self.db_path)
+        if self._store is None and missing:
             return switch_reason(channel, self.env)
         return self.acceptance.off_reason(channel)
 
@@ -372,7 +409,9 @@ class Notifier:
         executor = self.executor
         send_now = wait > 0 and executor.attempts_here
         accepted = self.outbox.accept(message, channels, tenant=tenant, send_now=send_now)
-        results = [*accepted.results, *await executor.submit(accepted, wait=wait)]
+        submitted = await executor.submit(accepted, wait=wait)
+        # read after the write: a grouped delivery learns its reason from its group there
+        results = [*accepted.results, *submitted]
         return SendResult(message_id=accepted.message_id, deliveries=accepted.ordered(results))
 
     async def _attempt_now(
@@ -388,9 +427,7 @@ class Notifier:
             job = await admit(row, self.outbox, self.acceptance, dispatcher, explicit=explicit)
             if isinstance(job, DeliveryResult):
                 results.append(job)
-            else:
-                if explicit:  # a retry someone asked for gets a fresh budget
-                    job.budget_from = row.attempts
+            else:  # a requeue gave it a fresh budget and deadline, stored with the row
                 jobs.append(job)
         if jobs:
             results += await dispatcher.run(jobs, deadline=deadline)
@@ -475,6 +512,14 @@ class Notifier:
             dispatcher, self.outbox, self.acceptance, lease=self.lease, concurrency=concurrency
         )
         worker.on_result, worker.on_flight = on_result, on_flight
+        worker.groups = Flusher(
+            self.store,
+            self.outbox,
+            dispatcher.writer,
+            owner=self.owner,
+            lease=self.lease,
+            clock=self.clock,
+        )
         try:
             return await worker.run(stop or asyncio.Event(), once=once, grace=grace, poll=poll)
         finally:

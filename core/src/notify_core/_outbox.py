@@ -26,6 +26,7 @@ from ._channel import Channel
 from ._clock import Clock
 from ._convert import message_from_json, message_to_json
 from ._errors import ConfigError, NotifyError
+from ._grouping import Hold, hold_for, take
 from ._job import Job, ThreadRef
 from ._masking import Masker, masked_url, url_secrets
 from ._models import Message
@@ -33,7 +34,7 @@ from ._plugins import Providers
 from ._provider import Payload
 from ._results import DeliveryResult
 from ._routing import ADHOC_PREFIX, Router, for_tenant
-from ._store import DeliveryRow, DeliveryStatus, NewDelivery, Store, new_id
+from ._store import DeliveryRow, DeliveryStatus, GroupRow, NewDelivery, Store, new_id
 from ._targets import PreparedChannel, Targets
 
 
@@ -45,11 +46,32 @@ class Accepted:
     rows: list[NewDelivery]
     jobs: list[Job]
     results: list[DeliveryResult]
+    #: deliveries to grouping channels: their rows wait for the group's answer (:meth:`write`)
+    holds: list[Hold] = attrs.field(factory=list)
 
     def ordered(self, results: Sequence[DeliveryResult]) -> tuple[DeliveryResult, ...]:
         """``results`` in the order the channels were routed."""
         order = {row.id: i for i, row in enumerate(self.rows)}
         return tuple(sorted(results, key=lambda r: order[r.id]))
+
+    def write(self, store: Store, *, owner: str | None = None, lease: float = 60.0) -> None:
+        """Store the rows, and the grouped ones' items, in one transaction.
+
+        A grouped delivery's row records where its message went (the group, and when it
+        goes out): known only once its group has been read, in this same transaction.
+        """
+        if not self.holds:
+            store.add(self.rows, owner=owner, lease=lease)
+            return
+        now = store.clock.time()
+        with store.transaction():
+            for hold in self.holds:
+                reason = take(store, hold, now)
+                row = self.rows[hold.row] = attrs.evolve(self.rows[hold.row], last_error=reason)
+                self.results[:] = [
+                    attrs.evolve(r, reason=reason) if r.id == row.id else r for r in self.results
+                ]
+            store.add(self.rows, owner=owner, lease=lease)
 
 
 @attrs.frozen
@@ -138,6 +160,7 @@ class Outbox:
             rate=channel.rate or spec.default_rate,
             retry=channel.retry or spec.default_retry,
             thread=thread,
+            since=self.clock.time(),
         )
 
     def thread_data(
@@ -168,6 +191,7 @@ class Outbox:
         rows: list[NewDelivery] = []
         jobs: list[Job] = []
         results: list[DeliveryResult] = []
+        holds: list[Hold] = []
         for one in built:
             channel, prep = one.channel, one.prepared
             status: DeliveryStatus
@@ -176,8 +200,23 @@ class Outbox:
                 shown, masker = _unbuildable(channel)
             else:
                 skip = self.acceptance.verdict(channel, message, one.tenant).skip
+                hold = None
+                if not skip and (channel.group or channel.digest):
+                    hold = hold_for(
+                        channel,
+                        message,
+                        tenant=one.tenant,
+                        delivery_id=one.id,
+                        message_id=message_id,
+                        stored=prep.masker.text(message_json),
+                        mask=prep.masker.text,
+                        row=len(rows),
+                    )
                 if skip:
                     status, reason = "skipped", skip
+                elif hold is not None:  # not sent alone: its reason comes from the group
+                    status, reason = "skipped", "grouped"
+                    holds.append(hold)
                 else:
                     status, reason = ("sending", "") if send_now else ("pending", "queued")
                 record = payload_record(one.payload, prep.masker)
@@ -223,7 +262,49 @@ class Outbox:
                         reason=reason,
                     )
                 )
-        return Accepted(message_id, rows, jobs, results)
+        return Accepted(message_id, rows, jobs, results, holds)
+
+    def direct(self, message: Message, channel: Channel | None, group: GroupRow) -> NewDelivery:
+        """A group's summary as a ``pending`` delivery row, past acceptance.
+
+        Its items were accepted one by one (silences, cooldowns, switches); the summary
+        itself is not judged again, or it would be grouped into itself. Kill switches
+        and disables still hold when a worker is about to send it. A channel that is no
+        longer configured, or can no longer be built, gives a ``failed`` row with the
+        reason, so the summary is in the log and ``notify retry`` can send it once fixed.
+        """
+        now = self.clock.time()
+        delivery_id = new_id(now)
+        message_json = message_to_json(message)
+        status: DeliveryStatus = "pending"
+        if channel is None:
+            status, record = "failed", None
+            where = f"{group.tenant}/{group.channel}" if group.tenant else group.channel
+            error = f"channel {where!r} is no longer configured"
+            shown, masker = "(unknown)", Masker([])
+        else:
+            one = self._build(channel, message, group.tenant, delivery_id)
+            if one.prepared is None or one.payload is None:
+                status, record, error = "failed", None, one.error
+                shown, masker = _unbuildable(channel)
+            else:
+                record, error = payload_record(one.payload, one.prepared.masker), None
+                shown, masker = one.prepared.display, one.prepared.masker
+        return NewDelivery(
+            id=delivery_id,
+            message_id=new_id(now),
+            event=message.event,
+            severity=message.severity.value,
+            tenant=group.tenant,
+            channel=group.channel,
+            provider=channel.provider if channel is not None else group.provider,
+            target=shown,
+            message=masker.text(message_json),
+            payload=record,
+            status=status,
+            dedup_key=message.effective_dedup_key(),
+            last_error=error,
+        )
 
     def _build(
         self, channel: Channel, message: Message, tenant: str | None, delivery_id: str
@@ -271,6 +352,9 @@ class Outbox:
             return Unsendable(str(exc))
         job = self.job(row.id, prep, message, payload, tenant=row.tenant, thread_key=row.thread_key)
         job.attempts = row.attempts
+        job.budget_from = row.budget_from
+        job.throttled = row.throttled
+        job.since = row.budget_started
         return job
 
 

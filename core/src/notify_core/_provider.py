@@ -125,6 +125,14 @@ class Outcome:
     auto-disable even when other failures would not. ``meta`` is stored with the
     delivery (PagerDuty's returned ``dedup_key``).
 
+    ``throttled`` (with ``retry``) says the provider asked us to slow down: the message
+    is fine and the destination works, we were merely too fast. Such an attempt costs
+    no retry budget: it is retried after ``retry_after`` (or a backoff) until the
+    channel's ``retry.deadline``. :func:`~notify_core.plugin.generic_outcome` sets it
+    for HTTP 429; set it yourself when a service says "slow down" another way (Slack's
+    ``ratelimited`` with HTTP 200). Not for "try later" in general: SMTP's 421/451 are
+    a busy or failing server, ordinary transient failures.
+
     For a delivery with a thread key (see :func:`~notify_core.hookspecs.thread_key`),
     ``thread`` is what to remember about the thread after a delivered attempt (Slack's
     ``channel`` and ``ts`` of the first message): the core stores it if nothing is
@@ -140,6 +148,7 @@ class Outcome:
     response_excerpt: str = ""
     disables: bool = False
     meta: Mapping[str, Any] = attrs.field(factory=dict)
+    throttled: bool = False
     thread: Mapping[str, Any] | None = None
     end_thread: bool = False
 

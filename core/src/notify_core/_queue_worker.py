@@ -137,8 +137,9 @@ class TaskRunner:
         loop = asyncio.get_running_loop()
         runtime = self._runtime_
         if runtime is None or runtime.loop is not loop:
-            limiter = self.notifier._limiter()
-            clients, dispatcher = self.notifier._dispatcher(limiter=_Prepaid(limiter))
+            clients, dispatcher = self.notifier._dispatcher(wrap_limiter=_Prepaid)
+            assert isinstance(dispatcher.limiter, _Prepaid)
+            limiter = dispatcher.limiter.inner
             runtime = self._runtime_ = _Runtime(loop, clients, dispatcher, limiter)
             bridge = self.notifier._bridge
             if bridge.owns(loop):
@@ -276,10 +277,24 @@ class TaskRunner:
         See :meth:`~notify_core._store.Store.overdue`; the caller publishes one task each.
         ``pending=False`` while the queue has a backlog: pending rows may be waiting in it.
         """
+        from ._grouping import Flusher
+
+        notifier = self.notifier
         writer = self._runtime().dispatcher.writer
-        before = self.notifier.clock.time() - older_than
+        # due groups and digests become summary deliveries here, as in `notify worker`;
+        # written pending, they are published by a sweep once overdue
+        flusher = Flusher(
+            notifier.store,
+            notifier.outbox,
+            writer,
+            owner=notifier.owner,
+            lease=notifier.lease,
+            clock=notifier.clock,
+        )
+        await flusher.flush()
+        before = notifier.clock.time() - older_than
         ids: list[str] = await writer.call(
-            self.notifier.store.overdue, before=before, limit=limit, pending=pending
+            notifier.store.overdue, before=before, limit=limit, pending=pending
         )
         return ids
 

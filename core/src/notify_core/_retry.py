@@ -44,10 +44,11 @@ def next_delay(
 ) -> float:
     """Delay before the next attempt after ``attempts_made`` tries (full jitter).
 
-    A provider's ``Retry-After`` wins over the computed backoff (sending earlier would
-    only earn another 429), but never beyond ``max_delay``.
+    A provider's ``Retry-After`` wins over the computed backoff, uncapped: sending
+    earlier than asked would only earn another 429. What bounds a long one is the
+    policy's ``deadline``, which the dispatcher checks.
     """
     if retry_after is not None:
-        return min(retry_after, policy.max_delay)
+        return retry_after
     ceiling = min(policy.max_delay, policy.backoff * (2 ** max(0, attempts_made - 1)))
     return (rng or random).uniform(0, ceiling)

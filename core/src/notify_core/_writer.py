@@ -56,6 +56,14 @@ class BatchWriter:
     def _run(
         self, queue: list[_Call]
     ) -> list[tuple[asyncio.Future[Any], Any, BaseException | None]]:
+        if len(queue) == 1:  # alone, a call needs no savepoint to fail on its own
+            fn, future = queue[0]
+            try:
+                with self.store.transaction(isolated=False):
+                    value = fn()
+            except Exception as exc:
+                return [(future, None, exc)]
+            return [(future, value, None)]
         results: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
         try:
             with self.store.transaction():

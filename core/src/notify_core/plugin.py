@@ -16,7 +16,8 @@ The hooks themselves are specified in :mod:`notify_core.hookspecs`; the plugin g
   report a bad setting) and the errors :class:`InvalidTarget` and :class:`PayloadError`;
 - HTTP: :func:`http_send` (for ``send`` hooks that add per-attempt headers),
   :func:`generic_outcome` (the core's reading of an answer, with the service's own
-  error fields), :func:`read_json`, :func:`json_field`, :func:`http_reason`;
+  error fields), :func:`read_json`, :func:`json_field`, :func:`http_reason`,
+  :func:`parse_retry_after` (``Retry-After`` in seconds or as an HTTP date);
 - secrets: :class:`Masker`, :func:`mask_value`, :func:`masked_url`, :func:`url_secrets`,
   :data:`MASK` (what stands for a secret), :data:`MIN_SECRET` (shorter values are never
   masked);
@@ -35,6 +36,7 @@ from ._http import generic_outcome, http_reason, http_send, json_field, read_jso
 from ._masking import MASK, MIN_SECRET, Masker, mask_value, masked_url, url_secrets
 from ._models import Action, Field, IncidentState, Message, Severity, utc
 from ._provider import Capability, Outcome, Payload, ProviderSpec, SendContext, Target
+from ._retry import parse_retry_after
 from ._settings import SettingsReader
 from ._template import placeholders, render
 from ._text import (
@@ -87,6 +89,7 @@ __all__ = [
     "json_len",
     "mask_value",
     "masked_url",
+    "parse_retry_after",
     "placeholders",
     "read_json",
     "render",

@@ -15,6 +15,7 @@ import typer
 from .._errors import NotifyError
 from . import (  # noqa: F401  (they register their commands)
     _channels,
+    _groups,
     _init,
     _log,
     _plugins,

@@ -83,8 +83,12 @@ ConfigOpt = Annotated[
     ),
 ]
 DbOpt = Annotated[
-    Path | None,
-    typer.Option("--db", help="SQLite store (default: $NOTIFY_DB, [notify].db, ./notify.db)."),
+    str | None,
+    typer.Option(
+        "--db",
+        help="The store: a SQLite file or a postgresql:// URL (default: $NOTIFY_DB, "
+        "[notify].db, ./notify.db).",
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 TenantOpt = Annotated[str | None, typer.Option("--tenant", help="The channel's tenant.")]
@@ -99,7 +103,7 @@ WaitOpt = Annotated[
 
 def load_notifier(
     config: Path | None,
-    db: Path | None,
+    db: str | Path | None,
     *,
     required: bool = True,
     implicit: bool = True,
@@ -143,7 +147,7 @@ def find_delivery(notifier: Notifier, delivery_id: str) -> DeliveryRow:
     if exact:
         return exact[0]
     if not found:
-        raise UsageError(f"no delivery {delivery_id!r} in {notifier.db_path}")
+        raise UsageError(f"no delivery {delivery_id!r} in {notifier.db_location}")
     if len(found) > 1:
         raise UsageError(f"{delivery_id!r} matches several deliveries; give more characters")
     return found[0]

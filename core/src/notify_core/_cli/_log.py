@@ -27,7 +27,7 @@ from ._common import (
 )
 
 
-def _row_dict(row: DeliveryRow) -> dict[str, Any]:
+def _row_dict(row: DeliveryRow, carried: int | None = None) -> dict[str, Any]:
     return {
         "id": row.id,
         "created": when(row.created),
@@ -43,6 +43,8 @@ def _row_dict(row: DeliveryRow) -> dict[str, Any]:
         "last_error": row.last_error,
         "next_attempt": when(row.next_attempt) if row.status == "pending" else None,
         "meta": json.loads(row.meta) if row.meta else None,
+        # a group's summary: how many items (grouped messages) it carried
+        "carried": carried,
     }
 
 
@@ -85,12 +87,15 @@ def log(
             since=after,
             limit=limit,
         )
+        carried = notifier.store.carried_counts([r.id for r in rows])
     if json_out:
-        print_json([_row_dict(r) for r in rows])
+        print_json([_row_dict(r, carried.get(r.id)) for r in rows])
         return
     shown = []
     for row in rows:
-        item = _row_dict(row)
+        item = _row_dict(row, carried.get(row.id))
+        if row.id in carried:  # a summary: the event and how many it carried
+            item["event"] = f"{row.event} ×{carried[row.id]}"
         item["tenant"] = row.tenant or "-"
         item["last_status"] = row.last_status or "-"
         item["last_error"] = (row.last_error or "")[:80]
@@ -126,7 +131,21 @@ def log_show(
     with load_notifier(config, db, required=False, read_only=True) as notifier:
         row = find_delivery(notifier, delivery_id)
         attempts = notifier.store.attempts(row.id)
-    data = _row_dict(row)
+        carried = notifier.store.carried(row.id)
+        carriers = notifier.store.carriers(row.id)
+    data = _row_dict(row, len(carried) if carried else None)
+    data["carried_items"] = [
+        {
+            "delivery_id": c.item_delivery,
+            "dedup_key": c.dedup_key,
+            "state": c.state,
+            "new": c.new,
+            "title": c.title,
+        }
+        for c in carried
+    ]
+    data["carried_by"] = carriers
+    data["throttled"] = row.throttled  # "slow down" answers since the budget began: free
     data["message"] = json.loads(row.message)
     data["payload"] = json.loads(row.payload) if row.payload else None
     data["attempts_log"] = [
@@ -155,11 +174,19 @@ def log_show(
         "severity",
         "created",
         "attempts",
+        "throttled",
         "last_error",
         "next_attempt",
     ):
-        if data.get(key) not in (None, ""):
+        if data.get(key) not in (None, "", 0) or key == "attempts":
             typer.echo(f"{key:>12}: {data[key]}")
+    if carriers:
+        typer.echo(f"  carried by: {', '.join(carriers)} (a group's summary)")
+    if carried:
+        typer.echo(f"     carried: {len(carried)} items (grouped messages)")
+        for n, c in enumerate(data["carried_items"], 1):
+            mark = "new " if c["new"] else ""
+            typer.echo(f"    item {n}: {c['delivery_id']} {mark}{c['state']}  {c['title']}")
     typer.echo("     message: " + json.dumps(data["message"], ensure_ascii=False))
     typer.echo("     payload: " + json.dumps(data["payload"], ensure_ascii=False, indent=2))
     for a in data["attempts_log"]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import sys
 import time
@@ -12,6 +13,7 @@ from typing import Annotated
 import typer
 
 from .._notifier import Notifier
+from .._outage import SURVIVABLE
 from .._results import DeliveryResult
 from ._common import ConfigOpt, DbOpt, app, load_notifier
 
@@ -28,7 +30,10 @@ class _Status:
         self.total = self._due() if once else 0
 
     def _due(self) -> int:
-        counts = self.notifier.store.counts()
+        try:
+            counts = self.notifier.store.counts()
+        except SURVIVABLE:  # the database is away; the worker says so itself
+            return 0
         return counts.get("pending", 0) + counts.get("sending", 0)
 
     def result(self, result: DeliveryResult) -> None:
@@ -85,6 +90,10 @@ def worker(
     Example: notify worker --concurrency 16
     """
     notifier = load_notifier(config, db)
+    # warnings (a database outage and its end, a delivery that could not be recorded)
+    # as timestamped lines on stderr; psycopg's pool would repeat each reconnect attempt
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s notify worker: %(message)s")
+    logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
     async def run() -> dict[str, int]:
         stop = asyncio.Event()

@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # httpx is imported only when something is sent
 
 #: HTTP statuses worth another try: timeouts, "too early", rate limits, server errors.
 TRANSIENT_STATUSES = frozenset({408, 425, 429})
+#: "Too Many Requests": the one status that means "slow down", not "something broke".
+THROTTLED_STATUS = 429
 #: Answers that say the destination itself is gone or refuses us for good.
 GONE_STATUSES = frozenset({401, 403, 404, 410})
 #: How much of an answer an attempt keeps, and how long a reason may grow.
@@ -112,7 +114,8 @@ def generic_outcome(
     """The meaning of an HTTP answer, for a service with no conventions of its own.
 
     2xx is delivered; 408, 425, 429 and 5xx are retried, honouring ``Retry-After``
-    (seconds or an HTTP date); a redirect is never followed (it would carry the payload
+    (seconds or an HTTP date), and a 429 is marked ``throttled`` (it costs no retry
+    budget); a redirect is never followed (it would carry the payload
     to a host nobody configured); anything else fails, and 401/403/404/410 count toward
     auto-disabling the channel. ``reason_fields`` are dotted paths into a JSON body
     (``("error.code", "error.message")``) whose values, joined, become the reason of a
@@ -131,7 +134,12 @@ def generic_outcome(
         retry_after = _seconds(json_field(data, retry_after_field)) if retry_after_field else None
         if retry_after is None:
             retry_after = parse_retry_after(response.headers.get("retry-after"))
-        return Outcome.retry(http_reason(status, detail), retry_after=retry_after, **common)
+        return Outcome.retry(
+            http_reason(status, detail),
+            retry_after=retry_after,
+            throttled=status == THROTTLED_STATUS,
+            **common,
+        )
     if 300 <= status < 400:
         where = one_line(response.headers.get("location", "?"), 200)
         return Outcome.failed(f"HTTP {status}: redirect to {where} not followed", **common)

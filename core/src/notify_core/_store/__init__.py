@@ -7,17 +7,30 @@ claims are leased and atomic, writes come in batches (:meth:`Store.transaction`)
 time comes from the injected clock, and no caller assumes one file or one process.
 
 :func:`open_store` picks the backend from the location: a path (or ``sqlite:///…``)
-is the embedded SQLite store.
+is the embedded SQLite store; ``postgresql://…`` is PostgreSQL (the ``postgres`` extra),
+for workers on many hosts.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from .._clock import SYSTEM_CLOCK, Clock
+from .._errors import StoreError, StoreUnavailable
+from ._group_records import (
+    CarriedItem,
+    GroupItem,
+    GroupKind,
+    GroupRow,
+    GroupSettlement,
+    ItemState,
+    NewGroup,
+    NewGroupItem,
+)
 from ._records import (
     EXCERPT_LIMIT,
     FINAL,
@@ -38,19 +51,47 @@ __all__ = [
     "EXCERPT_LIMIT",
     "FINAL",
     "OPEN",
+    "POSTGRES_SCHEMES",
     "STATUSES",
+    "TRANSIENT_ERRORS",
     "AttemptRow",
+    "CarriedItem",
     "ChannelState",
     "DeliveryRow",
     "DeliveryStatus",
+    "GroupItem",
+    "GroupKind",
+    "GroupRow",
+    "GroupSettlement",
     "IdempotencyRecord",
+    "ItemState",
     "NewDelivery",
+    "NewGroup",
+    "NewGroupItem",
     "Silence",
     "Store",
     "ThreadTurn",
+    "Wakeups",
+    "is_postgres",
     "new_id",
     "open_store",
 ]
+
+#: Location prefixes that name a PostgreSQL database.
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+#: What a store call may raise when the database is away for a while (a restart, a
+#: network cut, SQLite's lock held past its timeout): worth retrying later.
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (StoreUnavailable, sqlite3.OperationalError)
+
+
+class Wakeups(Protocol):
+    """Tells an idle worker that work was accepted, so it need not wait for its next poll."""
+
+    async def wait(self, timeout: float) -> bool:
+        """Return True when work may have arrived, False after ``timeout`` seconds."""
+        ...
+
+    async def aclose(self) -> None: ...
 
 
 class Store(Protocol):
@@ -66,8 +107,13 @@ class Store(Protocol):
 
     def close(self) -> None: ...
 
-    def transaction(self) -> AbstractContextManager[Any]:
-        """One write transaction around many calls; a failing call rolls back only itself."""
+    def transaction(self, *, isolated: bool = True) -> AbstractContextManager[Any]:
+        """One write transaction around many calls; a failing call rolls back only itself.
+
+        ``isolated=False`` says the transaction holds one caller's calls only: a backend
+        may then skip the savepoint per call (a failure rolls everything back, which is
+        the same thing), as PostgreSQL does to save two round trips a call.
+        """
         ...
 
     def ready(self) -> str | None:
@@ -110,11 +156,14 @@ class Store(Protocol):
         next_attempt: float | None = None,
         lease_until: float | None = None,
         meta: dict[str, Any] | None = None,
+        throttled: bool = False,
     ) -> None:
         """Log one attempt and move its delivery on, in one transaction.
 
         ``status`` is final (``delivered``/``failed``), ``pending`` (released for whoever
         claims it at ``next_attempt``) or ``sending`` (kept leased by ``owner``).
+        ``throttled`` (the provider said "slow down") adds one to the delivery's
+        ``throttled`` count: such attempts cost no retry budget.
         """
         ...
 
@@ -140,7 +189,11 @@ class Store(Protocol):
         ...
 
     def requeue(self, ids: Iterable[str]) -> list[str]:
-        """Make failed or skipped deliveries pending again, keeping id and history."""
+        """Make failed or skipped deliveries pending again, keeping id and history.
+
+        Each gets a fresh retry budget (``budget_from`` = its attempts so far, no
+        ``throttled`` ones) and deadline (``requeued`` = now).
+        """
         ...
 
     def next_due(self) -> float | None:
@@ -288,16 +341,112 @@ class Store(Protocol):
         """Forget keys claimed before ``before``; returns how many were removed."""
         ...
 
+    # -- grouping and digests (the policy is in notify_core._grouping) ---------------
+
+    def upsert_group(self, group: NewGroup) -> GroupRow:
+        """Create the group, or touch it; its row as stored now.
+
+        Called first in the transaction that adds an item, so a server database locks the
+        group row here and concurrent additions and flushes of one group take turns.
+        """
+        ...
+
+    def group_item(self, group_id: str, dedup_key: str) -> GroupItem | None: ...
+
+    def put_group_item(self, item: NewGroupItem, *, changed: bool) -> None:
+        """Insert the item, or replace its message (``seen`` counts up, ``created`` stays)."""
+        ...
+
+    def set_group_due(self, group_id: str, due: float | None) -> None: ...
+
+    def next_group_due(self) -> float | None:
+        """When the earliest group falls due (or its claim expires); None without groups."""
+        ...
+
+    def claim_groups(self, owner: str, *, limit: int, lease: float) -> list[GroupRow]:
+        """Atomically lease up to ``limit`` due groups whose claim is free or dead."""
+        ...
+
+    def group_items(self, group_id: str) -> list[GroupItem]:
+        """A group's items in the order they first arrived (a replaced item keeps its place)."""
+        ...
+
+    def settle_group(self, settlement: GroupSettlement) -> bool:
+        """Write one flush in one transaction (see :class:`GroupSettlement`).
+
+        False, with nothing written, when ``settlement.owner`` no longer holds the claim.
+        """
+        ...
+
+    def groups(self, *, channel: str | None = None, tenant: str | None = None) -> list[GroupRow]:
+        """Open groups, the soonest due first."""
+        ...
+
+    def carried(self, delivery_id: str) -> list[CarriedItem]:
+        """What a summary delivery carried, in the order it listed them."""
+        ...
+
+    def carried_counts(self, delivery_ids: Sequence[str]) -> dict[str, int]:
+        """How many items each of these summary deliveries carried (others are left out)."""
+        ...
+
+    def carriers(self, item_delivery: str) -> list[str]:
+        """The summary deliveries that carried a per-message delivery, oldest first."""
+        ...
+
+    # -- shared rate limits and wake-ups ---------------------------------------------
+
+    def reserve_slots(
+        self, destination: str, interval: int, burst: int, count: int = 1
+    ) -> list[float]:
+        """Reserve ``destination``'s next ``count`` send slots; seconds to wait for each.
+
+        GCRA (:mod:`notify_core._limits_gcra`) in one atomic statement: ``interval`` is
+        the emission interval in whole microseconds, ``burst`` how many may go at once.
+        Every process using the store shares the pace. Only a hash of ``destination``
+        is stored.
+        """
+        ...
+
+    def unreserve_slot(self, destination: str, interval: int) -> None:
+        """Give back the latest slot of ``destination`` (a reservation not used)."""
+        ...
+
+    def wakeups(self) -> Wakeups | None:
+        """A new listener for "work was accepted", or None when the backend has none.
+
+        Workers poll anyway; this only shortens an idle worker's wait.
+        """
+        ...
+
+
+def is_postgres(location: str | os.PathLike[str]) -> bool:
+    """Whether ``location`` names a PostgreSQL database (``postgresql://…``)."""
+    return os.fspath(location).startswith(POSTGRES_SCHEMES)
+
 
 def open_store(
     location: str | os.PathLike[str], *, clock: Clock = SYSTEM_CLOCK, read_only: bool = False
 ) -> Store:
-    """The store at ``location``: a SQLite file path, ``sqlite:///path`` or ``:memory:``.
+    """The store at ``location``: a SQLite file path, ``sqlite:///path`` or ``:memory:``;
+    or a PostgreSQL URL ``postgresql://user:password@host:port/dbname`` (needs the
+    ``postgres`` extra: ``pip install "notify-core[postgres]"``).
 
     ``read_only`` is for commands that only look (``notify log``): the store must exist
     already, and nothing is ever written, so a read-only file can be read.
     """
     text = os.fspath(location)
+    if is_postgres(text):
+        try:
+            from ._pg import PostgresStore
+        except ImportError as exc:
+            if (exc.name or "").partition(".")[0] not in ("psycopg", "psycopg_pool"):
+                raise
+            raise StoreError(
+                f"a PostgreSQL store needs psycopg and psycopg-pool ({exc.name} is not "
+                'installed): pip install "notify-core[postgres]"'
+            ) from None
+        return PostgresStore(text, clock=clock)
     if text.startswith("sqlite://"):
         text = text.removeprefix("sqlite://").removeprefix("/") if text != "sqlite://" else ""
         text = text or ":memory:"

@@ -78,6 +78,19 @@ class DeliveryRow:
     dedup_key: str | None
     meta: str | None
     thread_key: str | None = None
+    #: attempts the provider answered "slow down" (429) since the budget began: they
+    #: cost no retry budget, so a worker rebuilding the row must know how many there were
+    throttled: int = 0
+    #: attempts made before the current retry budget began (``notify retry`` grants a
+    #: fresh one; attempt numbers keep counting)
+    budget_from: int = 0
+    #: when ``notify retry`` last requeued it: the retry deadline counts from then
+    requeued: float | None = None
+
+    @property
+    def budget_started(self) -> float:
+        """When the current retry budget began: acceptance, or the last manual retry."""
+        return self.requeued if self.requeued is not None else self.created
 
     @property
     def channel_key(self) -> str:

@@ -8,9 +8,10 @@ IMMEDIATE``, so several processes can share one file without claiming a row twic
 WAL with ``synchronous=NORMAL``: a commit survives a process crash; only an OS crash
 or power loss may lose the last transactions (DESIGN §7 has the cost of FULL).
 
-The SQL is split by table into :mod:`._sqlite_outbox`, :mod:`._sqlite_state`,
-:mod:`._sqlite_requests` and :mod:`._sqlite_threads`; this module holds the connection,
-transactions and migrations they share.
+The SQL is split by table into :mod:`._sqlite_outbox`, :mod:`._sqlite_rates`,
+:mod:`._sqlite_requests`, :mod:`._sqlite_threads`, :mod:`._sqlite_groups` and
+:mod:`._state` (silences and channel state, shared with PostgreSQL); this module holds
+the connection, transactions and migrations they share.
 """
 
 from __future__ import annotations
@@ -23,16 +24,19 @@ from urllib.parse import quote
 
 from .._clock import SYSTEM_CLOCK, Clock
 from .._errors import StoreError
+from . import Wakeups
+from ._sqlite_groups import GroupsSQL
 from ._sqlite_outbox import OutboxSQL
+from ._sqlite_rates import RatesSQL
 from ._sqlite_requests import RequestsSQL
 from ._sqlite_schema import MIGRATIONS, SCHEMA_VERSION
-from ._sqlite_state import StateSQL
 from ._sqlite_threads import ThreadsSQL
+from ._state import StateSQL
 
 __all__ = ["SCHEMA_VERSION", "SqliteStore"]
 
 
-class SqliteStore(OutboxSQL, StateSQL, RequestsSQL, ThreadsSQL):
+class SqliteStore(OutboxSQL, StateSQL, RatesSQL, RequestsSQL, ThreadsSQL, GroupsSQL):
     """One SQLite file. Not thread-safe: use it from one thread (the event loop's)."""
 
     remote = False
@@ -114,13 +118,18 @@ class SqliteStore(OutboxSQL, StateSQL, RequestsSQL, ThreadsSQL):
             )
         return None
 
+    def wakeups(self) -> Wakeups | None:
+        """None: a file has no way to call; workers poll it (a poll is cheap here)."""
+        return None
+
     def changes(self) -> int:
         """``PRAGMA data_version`` moves when another connection commits; own writes count too."""
         version: int = self._db.execute("PRAGMA data_version").fetchone()[0]
         return version * 1_000_003 + self._own_writes
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self, *, isolated: bool = True) -> Iterator[sqlite3.Connection]:
+        """(``isolated`` changes nothing here: an in-process savepoint costs microseconds.)"""
         with self._write() as db:
             yield db
 

@@ -6,18 +6,19 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .._clock import Clock
-from .._errors import StoreError
+from .._errors import StoreError, StoreUnavailable
+from ._sql_base import SqlBase
 
 
-class SqliteBase:
+class SqliteBase(SqlBase):
     """The connection, the clock, and write transactions (nested ones as savepoints)."""
 
-    location: str
-    clock: Clock
     _db: sqlite3.Connection
-    #: Writes through this connection, which ``PRAGMA data_version`` does not count.
-    _own_writes: int
+
+    @contextmanager
+    def _statement(self) -> Iterator[sqlite3.Connection]:
+        """The one connection: a statement outside a transaction is its own (autocommit)."""
+        yield self._db
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -27,6 +28,8 @@ class SqliteBase:
             return
         try:
             self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:  # locked past busy_timeout: try again later
+            raise StoreUnavailable(f"cannot write to database {self.location}: {exc}") from None
         except sqlite3.Error as exc:
             raise StoreError(f"cannot write to database {self.location}: {exc}") from None
         try:

@@ -99,6 +99,7 @@ class OutboxSQL(SqliteBase):
         next_attempt: float | None = None,
         lease_until: float | None = None,
         meta: dict[str, Any] | None = None,
+        throttled: bool = False,
     ) -> None:
         sending = status == "sending"
         with self._write() as db:
@@ -119,7 +120,8 @@ class OutboxSQL(SqliteBase):
             db.execute(
                 "UPDATE deliveries SET status = ?, attempts = ?, next_attempt = ?,"
                 " lease_owner = ?, lease_until = ?, last_error = ?, last_status = ?,"
-                " updated = ?, meta = COALESCE(?, meta) WHERE id = ?",
+                " updated = ?, meta = COALESCE(?, meta), throttled = throttled + ?"
+                " WHERE id = ?",
                 (
                     status,
                     attempt.number,
@@ -130,6 +132,7 @@ class OutboxSQL(SqliteBase):
                     attempt.http_status,
                     self.clock.time(),
                     json.dumps(meta) if meta else None,
+                    int(throttled),
                     attempt.delivery_id,
                 ),
             )
@@ -176,9 +179,10 @@ class OutboxSQL(SqliteBase):
         with self._write() as db:
             for delivery_id in ids:
                 cursor = db.execute(
-                    "UPDATE deliveries SET status = 'pending', next_attempt = ?, updated = ?"
+                    "UPDATE deliveries SET status = 'pending', next_attempt = ?, updated = ?,"
+                    " budget_from = attempts, throttled = 0, requeued = ?"
                     " WHERE id = ? AND status IN ('failed', 'skipped')",
-                    (now, now, delivery_id),
+                    (now, now, now, delivery_id),
                 )
                 if cursor.rowcount:
                     done.append(delivery_id)
@@ -273,7 +277,10 @@ class OutboxSQL(SqliteBase):
             return int(row.fetchone()[0])
         with self._write() as db:
             db.execute("DELETE FROM threads WHERE updated < ?", (before,))
-            return db.execute(f"DELETE FROM deliveries {where}", (before,)).rowcount
+            removed = db.execute(f"DELETE FROM deliveries {where}", (before,)).rowcount
+            # idle rate-limit state too (a past TAT is as good as no row)
+            db.execute("DELETE FROM rate_limits WHERE tat < ?", (round(self.clock.time() * 1e6),))
+            return removed
 
     def latest(self, channel: str, tenant: str | None, dedup_key: str, since: float) -> str | None:
         row = self._db.execute(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -68,9 +68,20 @@ MIGRATIONS: dict[int, str] = {
     CREATE INDEX silences_until ON silences (until);
     CREATE INDEX deliveries_dedup ON deliveries (channel, dedup_key, created);
     """,
-    # 3 is reserved for the PostgreSQL work developed in parallel (issue: PostgreSQL store);
-    # the merge renumbers one of the two. An empty migration only moves user_version.
-    3: "",
+    # 3: what the dispatcher needs across processes (429s cost no retry budget; a manual
+    # retry's fresh budget and deadline), and GCRA rate-limit state shared by every
+    # process using the file: one theoretical arrival time per destination, in integer
+    # microseconds of the wall clock, keyed by a hash of the destination (it may hold a
+    # token).
+    3: """
+    ALTER TABLE deliveries ADD COLUMN throttled INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE deliveries ADD COLUMN budget_from INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE deliveries ADD COLUMN requeued REAL;
+    CREATE TABLE rate_limits (
+        key   TEXT PRIMARY KEY,
+        tat   INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    """,
     # notify serve: answers to requests that carried an Idempotency-Key, kept a day.
     4: """
     CREATE TABLE idempotency (
@@ -98,5 +109,52 @@ MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (channel, key)
     );
     CREATE INDEX threads_updated ON threads (updated);
+    """,
+    # grouping and digests (see _sqlite_groups.py): a group per channel × tenant × `by`
+    # values, its items (one per dedup key), and what each summary delivery carried
+    6: """
+    CREATE TABLE delivery_groups (
+        id             TEXT PRIMARY KEY,
+        kind           TEXT NOT NULL CHECK (kind IN ('group','digest')),
+        channel        TEXT NOT NULL,
+        tenant         TEXT,
+        provider       TEXT NOT NULL,
+        key            TEXT NOT NULL,
+        labels         TEXT NOT NULL DEFAULT '{}',
+        created        REAL NOT NULL,
+        updated        REAL NOT NULL,
+        due            REAL,
+        last_sent      REAL,
+        last_delivery  TEXT,
+        lease_owner    TEXT,
+        lease_until    REAL
+    );
+    CREATE INDEX delivery_groups_due ON delivery_groups (due);
+    CREATE TABLE group_items (
+        group_id     TEXT NOT NULL REFERENCES delivery_groups(id) ON DELETE CASCADE,
+        dedup_key    TEXT NOT NULL,
+        delivery_id  TEXT NOT NULL,
+        message_id   TEXT NOT NULL,
+        created      REAL NOT NULL,
+        updated      REAL NOT NULL,
+        severity     TEXT NOT NULL,
+        state        TEXT NOT NULL CHECK (state IN ('firing','resolved')),
+        message      TEXT NOT NULL,
+        seen         INTEGER NOT NULL DEFAULT 1,
+        changed      INTEGER NOT NULL DEFAULT 1,
+        sent_in      TEXT,
+        PRIMARY KEY (group_id, dedup_key)
+    );
+    CREATE TABLE group_carried (
+        delivery_id    TEXT NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+        position       INTEGER NOT NULL,
+        item_delivery  TEXT NOT NULL,
+        dedup_key      TEXT NOT NULL,
+        state          TEXT NOT NULL,
+        title          TEXT NOT NULL DEFAULT '',
+        new            INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (delivery_id, position)
+    );
+    CREATE INDEX group_carried_item ON group_carried (item_delivery);
     """,
 }

@@ -35,8 +35,10 @@ The contract suite
     answer reads as, so a test can assert its reason).
 
 Helpers (plain functions and classes: import them, they are not fixtures)
-    :class:`FakeClock` moves time by hand (``Notifier(clock=FakeClock())``): cooldowns,
-    silences, leases and backoff tested without sleeping. :func:`check_golden` compares
+    :func:`group_summary` is the message a grouping channel sends for a burst of ``count``
+    items (the contract builds 1, 12 and 200). :class:`FakeClock` moves time by hand
+    (``Notifier(clock=FakeClock())``): cooldowns, silences, leases, backoff, group waits
+    and digest schedules tested without sleeping. :func:`check_golden` compares
     a payload with a JSON golden file (regenerate with
     ``NOTIFY_UPDATE_GOLDEN=1``); :func:`query` and :func:`stored_bytes` read a store
     the way an operator would, the second for checking that no secret was written.
@@ -49,6 +51,7 @@ from importlib.util import find_spec
 from ._cli import CliResult, query, run_notify, stored_bytes
 from ._clock import FakeClock
 from ._golden import UPDATE_ENV, check_golden
+from ._groups import group_summaries, group_summary
 from ._local import LoopbackOnlyTransport, local_notifier, providers_for
 from ._pty import run_notify_tty
 from ._server import Answer, RecordedRequest, RecordingServer
@@ -71,6 +74,8 @@ __all__ = [
     "check_golden",
     "check_invalid",
     "check_valid",
+    "group_summaries",
+    "group_summary",
     "local_notifier",
     "notifier_for",
     "notify_cli",

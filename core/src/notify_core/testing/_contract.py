@@ -34,6 +34,7 @@ from .._plugins import Providers
 from .._provider import Outcome, Payload, ProviderSpec, SendContext, Target
 from .._text import MARKER
 from ._cli import stored_bytes
+from ._groups import group_summaries
 from ._guard import no_sleep, pure
 from ._local import LoopbackOnlyTransport, local_notifier, origins_of, providers_for
 from ._server import Answer, RecordingServer
@@ -78,7 +79,8 @@ def as_example(value: Example | str) -> Example:
 
 
 def reference_messages() -> dict[str, Message]:
-    """The messages every provider must build: ordinary, rich, empty, unicode, huge."""
+    """The messages every provider must build: ordinary, rich, empty, unicode, huge, and
+    the summaries of groups of 1, 12 and 200 items (see :func:`group_summary`)."""
     return {
         "small": Message(title="Backup done", body="42 GB in 3 min", timestamp=TIMESTAMP),
         "rich": Message(
@@ -110,6 +112,8 @@ def reference_messages() -> dict[str, Message]:
             timestamp=TIMESTAMP,
         ),
         "oversized": oversized_message(),
+        # what a channel with `group = {...}` sends: long, with many items and buttons
+        **group_summaries(),
     }
 
 
@@ -520,8 +524,13 @@ def check_answer(
     answer: Answer,
     expect: str,
     retry_after: float | None = None,
+    throttled: bool | None = None,
 ) -> Outcome:
-    """One attempt against ``answer`` reads as ``expect`` (delivered, retry or failed)."""
+    """One attempt against ``answer`` reads as ``expect`` (delivered, retry or failed).
+
+    ``throttled`` (when given) is whether the outcome must say "slow down": a 429 costs
+    no retry budget, a 5xx does.
+    """
     __tracebackhide__ = True
     target = providers.validate(channel)
     payload = providers.build(channel, reference_messages()["small"], DELIVERY_ID, target)
@@ -585,6 +594,17 @@ def check_answer(
         raise AssertionError(
             f"{channel.provider} read {what} as retry_after={outcome.retry_after!r}: it must "
             "be a number of seconds ≥ 0"
+        )
+    if throttled is not None and outcome.throttled != throttled:
+        raise AssertionError(
+            f"{channel.provider} classified {what} with throttled={outcome.throttled!r}, "
+            f"expected {throttled!r}: "
+            + (
+                "a rate limit means 'slow down': keep generic_outcome's flag (attrs.evolve "
+                "keeps it) or pass Outcome.retry(..., throttled=True), so it costs no retry"
+                if throttled
+                else "only a rate limit is throttling; a server error must spend the budget"
+            )
         )
     return outcome
 
@@ -808,19 +828,19 @@ class ProviderContract:
     @pytest.mark.parametrize("kind", ANSWER_KINDS)
     def test_classifies_answers(self, kind: str, recorder: RecordingServer) -> None:
         providers, channel = self._channel()
-        cases: list[tuple[Answer, str, float | None]]
+        cases: list[tuple[Answer, str, float | None, bool | None]]
         if kind == "success":
-            cases = [(a, "delivered", None) for a in self.success_answers]
+            cases = [(a, "delivered", None, None) for a in self.success_answers]
         elif kind == "client error":
-            cases = [(a, "failed", None) for a in self.client_error_answers]
+            cases = [(a, "failed", None, None) for a in self.client_error_answers]
         elif kind == "rate limited with Retry-After":
-            cases = [(self.rate_limited, "retry", self.rate_limited_retry_after)]
+            cases = [(self.rate_limited, "retry", self.rate_limited_retry_after, True)]
         elif kind == "rate limited without Retry-After":
-            cases = [(self.rate_limited_bare, "retry", None)]
+            cases = [(self.rate_limited_bare, "retry", None, True)]
         else:
-            cases = [(a, "retry", None) for a in self.server_error_answers]
-        for answer, expect, retry_after in cases:
-            check_answer(providers, channel, recorder, answer, expect, retry_after)
+            cases = [(a, "retry", None, False) for a in self.server_error_answers]
+        for answer, expect, retry_after, throttled in cases:
+            check_answer(providers, channel, recorder, answer, expect, retry_after, throttled)
 
     def test_never_leaks_a_secret(self, recorder: RecordingServer, tmp_path: Path) -> None:
         _, valid, _ = self._declared()

@@ -105,7 +105,7 @@ class CeleryExecutor:
         writer = self._writer
         assert isinstance(writer, BatchWriter)
         # committed before any task exists: a worker never looks for a row not yet there
-        await writer.call(self.notifier.store.add, accepted.rows)
+        await writer.call(accepted.write, self.notifier.store)
         await self._publish(pending)
         return []
 

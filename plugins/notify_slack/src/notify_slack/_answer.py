@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from notify_core.plugin import Outcome, generic_outcome, read_json
+from notify_core.plugin import Outcome, generic_outcome, parse_retry_after, read_json
 
 if TYPE_CHECKING:  # httpx is loaded by the core only when something is sent
     import httpx
@@ -35,6 +35,9 @@ GONE = frozenset(
 )
 #: Codes about the request, never about the destination, whatever status comes with them.
 _NEVER_GONE = frozenset({"invalid_payload", "action_prohibited", "rate_limited"})
+#: "Slow down", spelt both ways Slack spells it (webhooks, the Web API): whatever the
+#: status (the Web API may say it with a 200), a throttled retry that costs no budget.
+THROTTLED = frozenset({"rate_limited", "ratelimited"})
 _CODE = re.compile(r"[a-z][a-z0-9_]{1,63}")
 
 
@@ -53,6 +56,15 @@ def classify(response: httpx.Response) -> Outcome:
     error = data.get("error")
     code = text if _CODE.fullmatch(text) else ""
     code = code or (error if isinstance(error, str) and _CODE.fullmatch(error) else "")
+    if code in THROTTLED:
+        return Outcome.retry(
+            code,
+            http_status=outcome.http_status,
+            response_excerpt=outcome.response_excerpt,
+            retry_after=outcome.retry_after
+            or parse_retry_after(response.headers.get("retry-after")),
+            throttled=True,
+        )
     if outcome.status == "delivered":
         if code == "ok" or ok is True:
             return attrs.evolve(outcome, reason="ok")
