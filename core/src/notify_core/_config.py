@@ -42,12 +42,26 @@ CORE_CHANNEL_KEYS = frozenset(
     }
 )  # fmt: skip
 _NOTIFY_KEYS = frozenset(
-    {"db", "concurrency", "wait", "auto_disable_after", "lease", "limiter", "tenants_dir"}
+    {
+        "db",
+        "concurrency",
+        "wait",
+        "auto_disable_after",
+        "lease",
+        "limiter",
+        "executor",
+        "tenants_dir",
+    }
 )
 #: ``[notify].limiter``: where rate-limit state lives (a ``redis://`` URL is the third).
 LIMITERS = ("store", "local")
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 LIMITER_ENV = "NOTIFY_LIMITER"
+_TOP_KEYS = frozenset({"notify", "channels", "events", "tenants", "serve"})
+#: ``[notify] executor``: the default attempts deliveries in the sending process and in
+#: ``notify worker``; any other name is an installed executor (``notify_core.executors``).
+DEFAULT_EXECUTOR = "local"
+_EXECUTOR_NAME = re.compile(r"[a-z][a-z0-9_-]*\Z")
 #: The keys of a per-tenant file (``<tenants_dir>/<tenant>/notify.toml``).
 _TENANT_FILE_KEYS = frozenset({"tenant", "channels"})
 _TENANT_KEYS = frozenset({"enabled", "description"})
@@ -88,6 +102,11 @@ class Config:
     wait: float = 30.0
     auto_disable_after: int = 10
     lease: float = 60.0
+    #: Who attempts accepted deliveries (``[notify] executor``).
+    executor: str = DEFAULT_EXECUTOR
+    #: The executor's own table (``[celery]`` for ``executor = "celery"``), ``${ENV}``
+    #: already interpolated; the executor validates it.
+    executor_settings: Mapping[str, Any] = attrs.field(factory=dict)
     serve: ServeConfig = attrs.field(factory=ServeConfig)
     #: ``"store"`` (shared by every process using the store), ``"local"`` (this
     #: process only) or a Redis URL (shared through Redis)
@@ -299,10 +318,17 @@ class _Reader:
     # -- structure -----------------------------------------------------------------
 
     def config(self, data: Mapping[str, Any]) -> Config:
-        self.unknown(data, {"notify", "channels", "events", "tenants", "serve"}, "")
         core = self.table(data.get("notify", {}), "notify")
         self.unknown(core, _NOTIFY_KEYS, "notify")
         kwargs: dict[str, Any] = {}
+        executor = self.executor(core)
+        self.top_level(data, executor)
+        if executor != DEFAULT_EXECUTOR:
+            kwargs["executor"] = executor
+            if executor in data:
+                kwargs["executor_settings"] = self.deep(
+                    self.table(data[executor], executor), executor
+                )
         if "db" in core:
             kwargs["db"] = self.string(core["db"], "notify.db")
         if "concurrency" in core:
@@ -352,6 +378,32 @@ class _Reader:
         if "description" in head:
             self.string(head["description"], "tenant.description")
         return enabled, self.channels(data.get("channels", {}), "channels", tenant=tenant)
+
+    def executor(self, core: Mapping[str, Any]) -> str:
+        if "executor" not in core:
+            return DEFAULT_EXECUTOR
+        name = self.string(core["executor"], "notify.executor")
+        if not _EXECUTOR_NAME.match(name):
+            raise self.error(
+                "notify.executor", f'expected an executor name such as "celery", got {name!r}'
+            )
+        return name
+
+    def top_level(self, data: Mapping[str, Any], executor: str) -> None:
+        """Refuse unknown tables; the executor's own (``[celery]``) goes with its name."""
+        allowed = _TOP_KEYS | ({executor} if executor != DEFAULT_EXECUTOR else set())
+        import difflib
+
+        for key, value in data.items():
+            if key in allowed or not isinstance(value, Mapping):
+                continue
+            if not difflib.get_close_matches(key, sorted(allowed), n=1):  # not a typo
+                raise self.error(
+                    key,
+                    f'unknown table; a [{key}] table goes with [notify] executor = "{key}" '
+                    f"(known: {', '.join(sorted(allowed))})",
+                )
+        self.unknown(data, allowed, "")
 
     def serve(self, value: Any) -> ServeConfig:
         table = self.table(value, "serve")
