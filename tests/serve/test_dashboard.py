@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from notify_core.testing import Answer, RecordingServer
+from notify_core.testing import UPDATE_ENV, Answer, RecordingServer
 
 from .conftest import HOOK_SECRET, TOKEN, Served, wait_until, webhook_config
 
@@ -59,7 +59,7 @@ def _page(browser: Any) -> Any:
 
 
 def test_log_filter_delivery_test_and_retry_in_a_browser(
-    serve: Any, recorder: RecordingServer, browser: Any
+    serve: Any, recorder: RecordingServer, browser: Any, tmp_path: Path
 ) -> None:
     flaky = f"/flaky?token={HOOK_SECRET}"
     recorder.script(Answer(400, "channel archived"), path=flaky)
@@ -163,8 +163,11 @@ def test_log_filter_delivery_test_and_retry_in_a_browser(
         timeout=15_000,
     )
     assert page.locator("#rows tr[data-status=failed]").count() == 1
-    page.screenshot(path=str(SCREENSHOT), full_page=False)
-    assert SCREENSHOT.stat().st_size > 10_000
+    # the picture docs/serve.md shows: rewritten with NOTIFY_UPDATE_GOLDEN=1, like the
+    # golden files, so an ordinary run leaves the checkout as it found it
+    shot = SCREENSHOT if os.environ.get(UPDATE_ENV) else tmp_path / SCREENSHOT.name
+    page.screenshot(path=str(shot), full_page=False)
+    assert shot.stat().st_size > 10_000
 
 
 def test_pages_read_without_javascript(serve: Any, recorder: RecordingServer, browser: Any) -> None:

@@ -151,6 +151,22 @@ class DeliveriesSQL(SqlBase):
             )
             return bool(cursor.rowcount > 0)
 
+    def overdue(self, *, before: float, limit: int, pending: bool = True) -> list[str]:
+        now = self.clock.time()
+        with self._write() as db:
+            found = db.execute(
+                self._sql(
+                    "UPDATE deliveries SET status = 'pending', lease_owner = NULL,"
+                    " lease_until = NULL, next_attempt = ?, updated = ?"
+                    " WHERE id IN (SELECT id FROM deliveries WHERE"
+                    " (status = 'pending' AND next_attempt < ? AND ?)"
+                    " OR (status = 'sending' AND lease_until < ?)"
+                    f" ORDER BY next_attempt LIMIT ?{self._dialect.skip_locked}) RETURNING id"
+                ),
+                (now, now, before, pending, before, limit),
+            ).fetchall()
+        return [str(row[0]) for row in found]
+
     def next_due(self) -> float | None:
         with self._statement() as db:
             found = db.execute(
