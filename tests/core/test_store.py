@@ -396,7 +396,13 @@ def test_both_backends_have_every_store_method_with_its_parameters():
         found = inspect.signature(function).parameters.values()  # type: ignore[arg-type]
         return [(p.name, p.kind, p.default) for p in found]
 
-    methods = {n: f for n, f in vars(Store).items() if inspect.isfunction(f) and n[0] != "_"}
+    methods = {  # the store and every part of the protocol it is made of
+        n: f
+        for part in Store.__mro__
+        if part.__module__.startswith("notify_core._store")
+        for n, f in vars(part).items()
+        if inspect.isfunction(f) and n[0] != "_"
+    }
     assert len(methods) >= 60
     for backend in (SqliteStore, PostgresStore):
         for name, method in methods.items():
