@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Iterable, Mapping
-from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any, cast
 
 import attrs
@@ -13,6 +12,7 @@ import pluggy
 
 from . import hookspecs
 from ._channel import Channel
+from ._entrypoints import ENTRY_POINT_GROUP, PluginEntry, plugin_index
 from ._errors import InvalidTarget, NotifyError, PayloadError, UnknownProvider
 from ._http import CorePlugin, generic_outcome
 from ._masking import Masker, is_secret_key, url_secrets
@@ -22,7 +22,6 @@ from ._provider import Outcome, Payload, ProviderSpec, SendContext, Target
 if TYPE_CHECKING:
     import httpx
 
-ENTRY_POINT_GROUP = "notify_core.providers"
 BLOCK_ENV = "NOTIFY_BLOCK_PLUGINS"
 
 
@@ -68,14 +67,14 @@ class Providers:
         """Load every plugin of the entry-point group that is not blocked."""
         providers = cls()
         blocked = blocked_plugins(env)
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
+        for ep in plugin_index(ENTRY_POINT_GROUP).entries:  # cached: see _entrypoints
             if ep.name in blocked:
                 providers.blocked[ep.name] = ep.value
                 continue
             providers._load(ep)
         return providers
 
-    def _load(self, ep: EntryPoint) -> None:
+    def _load(self, ep: PluginEntry) -> None:
         try:
             plugin = ep.load()
         except Exception as exc:  # say which plugin, and how to run without it
@@ -88,8 +87,8 @@ class Providers:
         self.register(
             plugin,
             name=ep.name,
-            distribution=ep.dist.name if ep.dist else "?",
-            version=ep.dist.version if ep.dist else "?",
+            distribution=ep.distribution,
+            version=ep.version,
         )
 
     def register(
