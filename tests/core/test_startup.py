@@ -224,3 +224,32 @@ def test_a_command_line_builds_only_its_branch_and_the_same_help():
         assert help_of(branch, name) == help_of(full, name)
     assert len(command_for(["--help"]).commands) == len(full.commands)
     assert len(command_for(["nosuch"]).commands) == len(full.commands)
+
+
+def test_a_provider_imports_only_its_own_plugin(tmp_path):
+    """Sending to a webhook imports notify_webhook, not the SMTP or Slack plugins."""
+    code = (
+        "import json, sys\n"
+        "from notify_core import Providers\n"
+        "p = Providers.discover()\n"
+        "p.spec('webhook')\n"
+        "first = sorted(m for m in sys.modules if m.startswith('notify_') and '.' not in m)\n"
+        "names = sorted(p.installed)\n"
+        "print(json.dumps([first, names]))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True
+    )
+    first, names = json.loads(proc.stdout)
+    assert "notify_webhook" in first
+    assert not {"notify_email", "notify_slack", "notify_teams"} & set(first)
+    assert {"webhook", "slack", "teams", "pagerduty", "email", "console"} <= set(names)
+
+
+def test_an_unknown_provider_is_looked_for_in_every_plugin():
+    from notify_core import Providers, UnknownProvider
+
+    providers = Providers.discover()
+    with pytest.raises(UnknownProvider, match="did you mean 'slack'"):
+        providers.spec("slak")
+    assert providers.spec("teams").name == "teams"
