@@ -253,3 +253,23 @@ def test_an_unknown_provider_is_looked_for_in_every_plugin():
     with pytest.raises(UnknownProvider, match="did you mean 'slack'"):
         providers.spec("slak")
     assert providers.spec("teams").name == "teams"
+
+
+def test_a_one_message_send_uses_httpx_alone(tmp_path, recorder):
+    """`notify send` sends one message through httpx's pool: aiohttp is never imported."""
+    code = textwrap.dedent(
+        f"""
+        import json, sys
+        from notify_core._cli import main
+        code = main(["send", "--url", "{recorder.url}/one", "--provider", "webhook",
+                     "-t", "hello", "--db", "one.db"])
+        print(json.dumps([code, sorted(sys.modules)]))
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True
+    )
+    code, modules = json.loads(proc.stdout.splitlines()[-1])
+    assert code == 0
+    assert len(recorder.requests) == 1
+    assert "httpx" in modules and "aiohttp" not in modules

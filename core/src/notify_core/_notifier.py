@@ -15,7 +15,7 @@ import secrets
 import socket
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -123,6 +123,9 @@ class Notifier:
             else self.config.limiter
         )
         self._transport = transport
+        #: which connection pool sends (see ``_http._transport.Pool``): ``notify send``
+        #: picks httpx's own, since one message does not repay importing aiohttp
+        self.http_pool: Literal["aiohttp", "httpx"] = "aiohttp"
         # parsed now: a malformed NOTIFY_REROUTE must fail before anything is stored
         self._reroute = (
             dict(reroute) if reroute is not None else parse_reroute(self.env.get(REROUTE_ENV))
@@ -245,7 +248,12 @@ class Notifier:
         from ._http import Clients
 
         concurrency = concurrency or self.concurrency
-        clients = Clients(transport=self._transport, concurrency=concurrency, reroute=self._reroute)
+        clients = Clients(
+            transport=self._transport,
+            concurrency=concurrency,
+            reroute=self._reroute,
+            pool=self.http_pool,
+        )
         writer = BatchWriter(self.store)
         dispatcher = Dispatcher(
             self.store,

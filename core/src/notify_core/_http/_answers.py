@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import os
 import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -158,5 +159,30 @@ def exception_outcome(exc: BaseException, timeout: float) -> Outcome:
     )
     if isinstance(exc, TimeoutError) or (isinstance(exc, httpx.TimeoutException) and real_timeout):
         return Outcome.retry(f"timed out after {timeout:g}s ({type(exc).__name__})")
-    detail = str(exc) or str(cause or "") or type(cause or exc).__name__
+    detail = _refused(exc) or str(exc) or str(cause or "") or type(cause or exc).__name__
     return Outcome.retry(f"connection error: {one_line(detail, 200)}")
+
+
+def _refused(exc: BaseException) -> str | None:
+    """httpcore's "All connection attempts failed", in the words aiohttp's path uses.
+
+    The operating system's reason (``Connection refused``) is at the end of the chain
+    of causes, and the address is the request's.
+    """
+    import httpx
+
+    if not isinstance(exc, httpx.ConnectError):
+        return None
+    inner: BaseException | None = exc
+    seen = 0
+    while inner is not None and seen < 10:
+        if isinstance(inner, OSError) and inner.errno:
+            try:
+                url = exc.request.url
+            except RuntimeError:  # an error raised without its request
+                return None
+            port = url.port or (443 if url.scheme == "https" else 80)
+            return f"cannot connect to {url.host}:{port}: {os.strerror(inner.errno)}"
+        inner = inner.__cause__ or inner.__context__
+        seen += 1
+    return None
