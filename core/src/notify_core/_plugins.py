@@ -54,7 +54,8 @@ class Providers:
         self._specs: dict[str, InstalledProvider] | None = None
         self._owners: dict[str, object] = {}
         self._callers: dict[tuple[str, str], pluggy.HookCaller] = {}
-        self._core = CorePlugin(self.classify)
+        self._core = CorePlugin(self.classify, self.classifies_plainly)
+        self._plain: dict[str, bool] = {}
         self.pm.register(self._core, name="notify_core.builtin")
         #: entry points skipped because ``NOTIFY_BLOCK_PLUGINS`` names them
         self.blocked: dict[str, str] = {}
@@ -131,6 +132,7 @@ class Providers:
         self._origins[id(plugin)] = (name, distribution, version)
         self._specs = None
         self._callers.clear()
+        self._plain.clear()
 
     # -- declarations --------------------------------------------------------------
 
@@ -180,6 +182,18 @@ class Providers:
             others = [p for p in self.pm.get_plugins() if p is not owner and p is not self._core]
             caller = self._callers[(name, provider)] = self.pm.subset_hook_caller(name, others)
         return caller
+
+    def classifies_plainly(self, provider: str) -> bool:
+        """Whether only the core reads ``provider``'s answers (no plugin ``classify_response``).
+
+        Such answers need no ``httpx.Response``: the core's reading
+        (:func:`~notify_core.plugin.generic_outcome`) takes aiohttp's answer as it is.
+        """
+        plain = self._plain.get(provider)
+        if plain is None:
+            impls = self._hook("classify_response", provider).get_hookimpls()
+            plain = self._plain[provider] = all(i.plugin is self._core for i in impls)
+        return plain
 
     def classify(self, channel: Channel, response: httpx.Response) -> Outcome:
         """What the provider makes of an HTTP answer (the core's reading by default).

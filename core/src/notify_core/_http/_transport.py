@@ -110,9 +110,10 @@ class DirectSender:
         self.session = session
         self.reroute = dict(reroute_map)
 
-    async def request(
+    async def exchange(
         self, method: str, url: str, *, content: bytes, headers: Mapping[str, str], timeout: float
-    ) -> httpx.Response:
+    ) -> RawAnswer:
+        """One request through the pool; the answer read (to :data:`READ_LIMIT`), not wrapped."""
         import aiohttp
         import yarl
 
@@ -136,16 +137,52 @@ class DirectSender:
                     if not chunk:
                         break
                     body += chunk
-                status, raw_headers = answer.status, answer.raw_headers
+                return RawAnswer(answer.status, answer.headers, answer.raw_headers, body)
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise httpx.TimeoutException(str(exc) or "timed out") from exc
         except aiohttp.ClientError as exc:
             raise httpx.TransportError(_connect_error(exc)) from exc
+
+    async def request(
+        self, method: str, url: str, *, content: bytes, headers: Mapping[str, str], timeout: float
+    ) -> httpx.Response:
+        """:meth:`exchange`, the answer as the ``httpx.Response`` plugins are given."""
+        answer = await self.exchange(method, url, content=content, headers=headers, timeout=timeout)
+        return answer.response()
+
+
+class RawAnswer:
+    """aiohttp's answer as the core reads it (:class:`~._answers.Answer`), nothing more.
+
+    ``headers`` is aiohttp's own case-insensitive view; :meth:`response` makes the
+    ``httpx.Response`` a plugin's hooks are given, only when one asks.
+    """
+
+    __slots__ = ("content", "headers", "raw_headers", "status_code")
+
+    def __init__(
+        self,
+        status: int,
+        headers: Mapping[str, str],
+        raw_headers: tuple[tuple[bytes, bytes], ...],
+        content: bytes,
+    ) -> None:
+        self.status_code = status
+        self.headers = headers
+        self.raw_headers = raw_headers
+        self.content = content
+
+    @property
+    def reason_phrase(self) -> str:
+        """The standard phrase of the status, as ``httpx.Response.reason_phrase`` gives it."""
+        return httpx.codes.get_reason_phrase(self.status_code)
+
+    def response(self) -> httpx.Response:
         # content-encoding was undone by aiohttp: do not let httpx decode again
-        headers_out = [(k, v) for k, v in raw_headers if k.lower() != b"content-encoding"]
+        headers = [(k, v) for k, v in self.raw_headers if k.lower() != b"content-encoding"]
         # no `request=`: building an httpx.Request re-parses the URL, which cost more than
         # the rest of this function; classify hooks read status, headers and body
-        return httpx.Response(status, headers=headers_out, content=body)
+        return httpx.Response(self.status_code, headers=headers, content=self.content)
 
 
 _DIRECT: weakref.WeakKeyDictionary[httpx.AsyncClient, DirectSender] = weakref.WeakKeyDictionary()
