@@ -421,11 +421,74 @@ class Notifier:
             results.append(await dispatcher.run_one(accepted.jobs[0], deadline=deadline))
         elif accepted.jobs:
             results += await dispatcher.run(accepted.jobs, deadline=deadline)
+        await self._announce_now(wait)
+        return SendResult(message_id=accepted.message_id, deliveries=accepted.ordered(results))
+
+    async def _announce_now(self, wait: float) -> None:
         if self._announcer is not None and self._announcer.pending and wait > 0:
             # one attempt each, now: the caller waits for its own message, not for the news
             # about a channel; what needs a retry is left to the next worker
             await self._attempt_now(self._announcer.take(), self.clock.time())
-        return SendResult(message_id=accepted.message_id, deliveries=accepted.ordered(results))
+
+    async def asend_many(
+        self,
+        messages: Iterable[Message],
+        to: Sequence[str | Channel] | None = None,
+        *,
+        tenant: str | None = None,
+        wait: float | None = None,
+    ) -> list[SendResult]:
+        """Send a batch: every delivery of every message stored in one transaction.
+
+        Each message is routed as :meth:`asend` routes it (``to``, ``tenant`` apply to
+        all); a message that cannot be routed or built raises before anything is stored.
+        Then every delivery is attempted concurrently, paced per channel, and the batch
+        waits up to ``wait`` seconds for final outcomes. One :class:`SendResult` per
+        message, in order. See docs/guide.md, "Sending in bulk".
+        """
+        from ._bulk import send_many
+
+        return await send_many(self, messages, to, tenant=tenant, wait=wait)
+
+    def send_many(
+        self,
+        messages: Iterable[Message],
+        to: Sequence[str | Channel] | None = None,
+        *,
+        tenant: str | None = None,
+        wait: float | None = None,
+    ) -> list[SendResult]:
+        """Blocking twin of :meth:`asend_many`."""
+        return self._bridge.run(self.asend_many(messages, to, tenant=tenant, wait=wait))
+
+    async def aemit_many(
+        self,
+        events: Iterable[tuple[str, Mapping[str, Any] | None]],
+        *,
+        tenant: str | None = None,
+        severity: Severity | str | None = None,
+        to: Sequence[str | Channel] | None = None,
+        wait: float | None = None,
+    ) -> list[SendResult]:
+        """:meth:`asend_many` of ``(event, data)`` pairs, each through its template."""
+        from ._bulk import messages_for
+
+        messages = messages_for(self, events, severity)
+        return await self.asend_many(messages, to, tenant=tenant, wait=wait)
+
+    def emit_many(
+        self,
+        events: Iterable[tuple[str, Mapping[str, Any] | None]],
+        *,
+        tenant: str | None = None,
+        severity: Severity | str | None = None,
+        to: Sequence[str | Channel] | None = None,
+        wait: float | None = None,
+    ) -> list[SendResult]:
+        """Blocking twin of :meth:`aemit_many`."""
+        return self._bridge.run(
+            self.aemit_many(events, tenant=tenant, severity=severity, to=to, wait=wait)
+        )
 
     async def _attempt_now(
         self, ids: Sequence[str], deadline: float, *, explicit: bool = False
