@@ -26,6 +26,7 @@ from .._clock import SYSTEM_CLOCK, Clock
 from .._errors import StoreError
 from . import Wakeups
 from ._sqlite_channels import ChannelsSQL
+from ._sqlite_checkpoint import Checkpointer
 from ._sqlite_groups import GroupsSQL
 from ._sqlite_outbox import OutboxSQL
 from ._sqlite_rates import RatesSQL
@@ -46,6 +47,7 @@ class SqliteStore(OutboxSQL, StateSQL, RatesSQL, RequestsSQL, ThreadsSQL, Groups
         self.location = path
         self.clock = clock
         self._own_writes = 0
+        self._checkpointer: Checkpointer | None = None
         try:
             if path != ":memory:":
                 parent = Path(path).parent  # not resolved: a reader may not see the parents
@@ -66,6 +68,9 @@ class SqliteStore(OutboxSQL, StateSQL, RatesSQL, RequestsSQL, ThreadsSQL, Groups
             self._db.execute("PRAGMA synchronous = NORMAL")
             self._db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
+            if path != ":memory:":  # commits never wait for a checkpoint: see the module
+                self._db.execute("PRAGMA wal_autocheckpoint = 0")
+                self._checkpointer = Checkpointer(path)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open database {path}: {exc}") from None
 
@@ -105,6 +110,9 @@ class SqliteStore(OutboxSQL, StateSQL, RatesSQL, RequestsSQL, ThreadsSQL, Groups
             )
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
         self._db.close()
 
     def ready(self) -> str | None:

@@ -8,12 +8,15 @@ from contextlib import contextmanager
 
 from .._errors import StoreError, StoreUnavailable
 from ._sql_base import SqlBase
+from ._sqlite_checkpoint import Checkpointer
 
 
 class SqliteBase(SqlBase):
     """The connection, the clock, and write transactions (nested ones as savepoints)."""
 
     _db: sqlite3.Connection
+    #: runs the WAL's checkpoints off the writing thread (:mod:`._sqlite_checkpoint`)
+    _checkpointer: Checkpointer | None = None
 
     @contextmanager
     def _statement(self) -> Iterator[sqlite3.Connection]:
@@ -43,6 +46,8 @@ class SqliteBase(SqlBase):
             except sqlite3.Error as exc:
                 self._db.execute("ROLLBACK")
                 raise StoreError(f"cannot write to database {self.location}: {exc}") from None
+            if self._checkpointer is not None:
+                self._checkpointer.committed()
 
     def _savepoint(self) -> Iterator[sqlite3.Connection]:
         self._db.execute("SAVEPOINT nested")
