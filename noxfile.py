@@ -16,6 +16,10 @@ PLUGINS = sorted(str(p) for p in (ROOT / "plugins").iterdir() if (p / "pyproject
 EXAMPLES = sorted(str(p) for p in (ROOT / "examples").iterdir() if (p / "pyproject.toml").exists())
 #: Optional distributions beside the core: notify-serve (the HTTP service and dashboard).
 EXTRAS = ["./serve"]
+#: Integrations with what an application already runs (notify-celery): not providers.
+INTEGRATIONS = sorted(
+    str(p) for p in (ROOT / "integrations").iterdir() if (p / "pyproject.toml").exists()
+)
 TEST_DEPS = ["pytest", "respx", "hypothesis", "standardwebhooks", "jsonschema", "slack_sdk"]
 #: Clients of the real PostgreSQL and Redis servers the test kit starts (testing/_services.py).
 TEST_DEPS += ["psycopg[binary]", "psycopg-pool", "redis"]
@@ -26,7 +30,7 @@ TEST_DEPS += ["aiosmtpd", "trustme"]
 
 
 def install_packages(session: nox.Session) -> None:
-    packages = [*PLUGINS, *EXAMPLES, *EXTRAS]
+    packages = [*PLUGINS, *EXAMPLES, *EXTRAS, *INTEGRATIONS]
     # [secrets]: cryptography, for stored channels (tests/stored) and their types
     session.install("-e", "./core[secrets]", *[arg for p in packages for arg in ("-e", p)])
 
@@ -48,11 +52,21 @@ def lint(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def typecheck(session: nox.Session) -> None:
     install_packages(session)
-    # redis, psycopg, psycopg-pool: their types (the optional extras' modules are checked too)
+    # redis, psycopg, psycopg-pool: their types (the optional extras' modules are checked
+    # too); celery-types holds Celery's and kombu's
     session.install(
-        "mypy==2.4.1", "pytest", "respx", "hypothesis", "redis", "psycopg", "psycopg-pool"
+        "mypy==2.4.1",
+        "pytest",
+        "respx",
+        "hypothesis",
+        "redis",
+        "psycopg",
+        "psycopg-pool",
+        "celery-types",
     )
-    session.run("mypy", "core/src", *[f"{p}/src" for p in (*PLUGINS, *EXAMPLES, *EXTRAS)])
+    session.run(
+        "mypy", "core/src", *[f"{p}/src" for p in (*PLUGINS, *EXAMPLES, *EXTRAS, *INTEGRATIONS)]
+    )
 
 
 @nox.session(python="3.11")

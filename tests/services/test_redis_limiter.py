@@ -187,6 +187,16 @@ async def test_redis_burst_then_one_every_interval(limiter: RedisLimiter) -> Non
 
 
 @pytest.mark.anyio
+async def test_more_concurrent_reservations_than_connections_wait_for_one(redis_url: str) -> None:
+    """A worker with 128 deliveries waiting for their slots: none fails for a connection."""
+    rate = Rate(per_second=1, burst=1)  # slow: the queue never drains while they arrive
+    async with RedisLimiter(redis_url, connections=4) as limiter:
+        results = await asyncio.gather(*(limiter._call("reserve", "d", rate) for _ in range(300)))
+    slots = sorted(now + delay for delay, now in results)
+    assert slots == [slots[0] + k * 1_000_000 for k in range(300)]  # 300 consecutive slots
+
+
+@pytest.mark.anyio
 async def test_the_lua_script_computes_what_the_python_does(limiter: RedisLimiter) -> None:
     """Replay every call, on the clock Redis used, through the Python math."""
     rng = random.Random(20240601)

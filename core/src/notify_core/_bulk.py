@@ -7,10 +7,11 @@ first byte is sent), then attempts them all concurrently under the notifier's
 concurrency and the channels' rate limits, and waits (bounded) once for the batch.
 
 What it saves over ``asend`` per message in a ``gather``: one commit, one store
-round trip and one task per message. What it does not change: each channel's pace.
-A channel without ``rate`` gets its provider's default (a webhook: 10/s), so 500
-messages to one webhook take ~50 s however they are sent; give the channel a
-``rate`` its receiver accepts (docs/guide.md, "Sending in bulk").
+round trip and one task per message. The batch goes to the notifier's executor as one
+accepted whole, so a Celery executor gets it as it gets one message. What it does not
+change: each channel's pace. A channel without ``rate`` gets its provider's default (a
+webhook: 10/s), so 500 messages to one webhook take ~50 s however they are sent; give
+the channel a ``rate`` its receiver accepts (docs/guide.md, "Sending in bulk").
 """
 
 from __future__ import annotations
@@ -18,14 +19,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from ._models import Message, Severity
 from ._results import DeliveryResult, SendResult
 
 if TYPE_CHECKING:
     from ._channel import Channel
+    from ._grouping import Hold
+    from ._job import Job
     from ._notifier import Notifier
     from ._outbox import Accepted
-    from ._store import NewDelivery, Store
+    from ._store import NewDelivery
 
 #: One event of :meth:`~notify_core.Notifier.emit_many`: its name and its data.
 Event = tuple[str, Mapping[str, Any] | None]
@@ -44,40 +49,41 @@ async def send_many(
     batch = list(messages)
     if not batch:
         return []
+    executor = notifier.executor
+    send_now = wait > 0 and executor.attempts_here
     accepted = [
-        notifier.outbox.accept(m, notifier.route(m, to, tenant), tenant=tenant, send_now=wait > 0)
+        notifier.outbox.accept(m, notifier.route(m, to, tenant), tenant=tenant, send_now=send_now)
         for m in batch
     ]
-    dispatcher = notifier._runtime().dispatcher
-    await dispatcher.writer.call(
-        _write_all, notifier.store, accepted, owner=notifier.owner, lease=notifier.lease + wait
-    )
-    deadline = notifier.clock.time() + wait
-    jobs = [job for one in accepted for job in one.jobs]
-    sent = await dispatcher.run(jobs, deadline=deadline) if jobs else []
-    by_id: dict[str, DeliveryResult] = {r.id: r for r in sent}
-    results = [
+    # one Accepted for the batch: the executor stores it in one transaction (one INSERT
+    # when nothing is grouped) and attempts every job of it, as it does for one message
+    merged = merge(accepted)
+    submitted = await executor.submit(merged, wait=wait)
+    # read after the write: a grouped delivery learns its reason from its group there
+    by_id: dict[str, DeliveryResult] = {r.id: r for r in (*merged.results, *submitted)}
+    return [
         SendResult(
             message_id=one.message_id,
-            deliveries=one.ordered([*one.results, *(by_id[job.id] for job in one.jobs)]),
+            deliveries=one.ordered([by_id[row.id] for row in one.rows]),
         )
         for one in accepted
     ]
-    await notifier._announce_now(wait)
-    return results
 
 
-def _write_all(store: Store, accepted: Sequence[Accepted], *, owner: str, lease: float) -> None:
-    """Every row of the batch in one transaction (one INSERT for all ungrouped ones)."""
+def merge(accepted: Sequence[Accepted]) -> Accepted:
+    """Many messages' rows, jobs, results and holds as one (holds keep pointing at their row)."""
+    from ._outbox import Accepted
+
     rows: list[NewDelivery] = []
-    with store.transaction():
-        for one in accepted:
-            if one.holds:  # grouped deliveries read their group in this same transaction
-                one.write(store, owner=owner, lease=lease)
-            else:
-                rows.extend(one.rows)
-        if rows:
-            store.add(rows, owner=owner, lease=lease)
+    jobs: list[Job] = []
+    results: list[DeliveryResult] = []
+    holds: list[Hold] = []
+    for one in accepted:
+        holds.extend(attrs.evolve(h, row=h.row + len(rows)) for h in one.holds)
+        rows.extend(one.rows)
+        jobs.extend(one.jobs)
+        results.extend(one.results)
+    return Accepted(accepted[0].message_id, rows, jobs, results, holds)
 
 
 def messages_for(

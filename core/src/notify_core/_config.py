@@ -18,9 +18,8 @@ import attrs
 
 from ._channel import Channel, Rate, RetryPolicy
 from ._config_grouping import read_digest, read_group
-from ._duration import parse_duration
+from ._config_values import Values
 from ._errors import ConfigError, NotifyError
-from ._models import Severity
 from ._template import EventTemplate
 
 if sys.version_info >= (3, 11):
@@ -42,12 +41,26 @@ CORE_CHANNEL_KEYS = frozenset(
     }
 )  # fmt: skip
 _NOTIFY_KEYS = frozenset(
-    {"db", "concurrency", "wait", "auto_disable_after", "lease", "limiter", "tenants_dir"}
+    {
+        "db",
+        "concurrency",
+        "wait",
+        "auto_disable_after",
+        "lease",
+        "limiter",
+        "executor",
+        "tenants_dir",
+    }
 )
 #: ``[notify].limiter``: where rate-limit state lives (a ``redis://`` URL is the third).
 LIMITERS = ("store", "local")
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 LIMITER_ENV = "NOTIFY_LIMITER"
+_TOP_KEYS = frozenset({"notify", "channels", "events", "tenants", "serve"})
+#: ``[notify] executor``: the default attempts deliveries in the sending process and in
+#: ``notify worker``; any other name is an installed executor (``notify_core.executors``).
+DEFAULT_EXECUTOR = "local"
+_EXECUTOR_NAME = re.compile(r"[a-z][a-z0-9_-]*\Z")
 #: The keys of a per-tenant file (``<tenants_dir>/<tenant>/notify.toml``).
 _TENANT_FILE_KEYS = frozenset({"tenant", "channels"})
 _TENANT_KEYS = frozenset({"enabled", "description"})
@@ -55,7 +68,6 @@ _SERVE_KEYS = frozenset({"tokens", "host", "port"})
 _TEMPLATE_KEYS = frozenset(
     {"title", "body", "severity", "fields", "actions", "dedup_key", "thread_id", "tags"}
 )
-_ENV_REF = re.compile(r"\$\$|\$\{([^}]*)\}")
 _CHANNEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 
 
@@ -88,6 +100,11 @@ class Config:
     wait: float = 30.0
     auto_disable_after: int = 10
     lease: float = 60.0
+    #: Who attempts accepted deliveries (``[notify] executor``).
+    executor: str = DEFAULT_EXECUTOR
+    #: The executor's own table (``[celery]`` for ``executor = "celery"``), ``${ENV}``
+    #: already interpolated; the executor validates it.
+    executor_settings: Mapping[str, Any] = attrs.field(factory=dict)
     serve: ServeConfig = attrs.field(factory=ServeConfig)
     #: ``"store"`` (shared by every process using the store), ``"local"`` (this
     #: process only) or a Redis URL (shared through Redis)
@@ -173,136 +190,23 @@ def parse_config(
     return reader.config(data)
 
 
-class _Reader:
-    def __init__(
-        self,
-        source: str,
-        env: Mapping[str, str],
-        providers: Any,
-        problems: list[ConfigError] | None = None,
-        *,
-        interpolate: bool = True,
-    ) -> None:
-        self.source = source
-        self.env = env
-        self.providers = providers
-        self.problems = problems
-        #: ``False`` for channels users store: their ``${VAR}`` is text, never this
-        #: process's environment (a tenant must not read ``${NOTIFY_SECRET_KEY}``)
-        self.interpolating = interpolate
-
-    def collecting(self, make: Any, *args: Any) -> Any:
-        """Build one item; when collecting, a broken item is recorded and skipped."""
-        try:
-            return make(*args)
-        except ConfigError as exc:
-            if self.problems is None:
-                raise
-            self.problems.append(exc)
-            return None
-
-    def error(self, path: str, message: str) -> ConfigError:
-        return ConfigError(message, source=self.source, path=path)
-
-    # -- scalars -------------------------------------------------------------------
-
-    def interpolate(self, value: str, path: str) -> str:
-        def replace(match: re.Match[str]) -> str:
-            if match.group(0) == "$$":
-                return "$"
-            name = match.group(1)
-            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-                raise self.error(path, f"invalid environment reference ${{{name}}}")
-            if name not in self.env:
-                raise self.error(path, f"environment variable {name} is not set")
-            return self.env[name]
-
-        if not self.interpolating:
-            return value
-        return _ENV_REF.sub(replace, value) if "$" in value else value
-
-    def deep(self, value: Any, path: str) -> Any:
-        if isinstance(value, str):
-            return self.interpolate(value, path)
-        if isinstance(value, Mapping):
-            return {k: self.deep(v, f"{path}.{k}") for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.deep(v, f"{path}[{i}]") for i, v in enumerate(value)]
-        return value
-
-    def table(self, value: Any, path: str) -> Mapping[str, Any]:
-        if not isinstance(value, Mapping):
-            raise self.error(path, f"expected a table, got {_show(value)}")
-        return value
-
-    def string(self, value: Any, path: str) -> str:
-        if not isinstance(value, str):
-            raise self.error(path, f"expected a string, got {_show(value)}")
-        return self.interpolate(value, path)
-
-    def number(
-        self, value: Any, path: str, *, minimum: float | None = None, above: float | None = None
-    ) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.error(path, f"expected a number, got {_show(value)}")
-        if minimum is not None and value < minimum:
-            raise self.error(path, f"must be at least {minimum:g}, got {value!r}")
-        if above is not None and not value > above:
-            raise self.error(path, f"must be greater than {above:g}, got {value!r}")
-        return float(value)
-
-    def integer(self, value: Any, path: str, *, minimum: int) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.error(path, f"expected a whole number, got {_show(value)}")
-        if value < minimum:
-            raise self.error(path, f"must be at least {minimum}, got {value!r}")
-        return value
-
-    def boolean(self, value: Any, path: str) -> bool:
-        if not isinstance(value, bool):
-            raise self.error(path, f"expected true or false, got {_show(value)}")
-        return value
-
-    def strings(self, value: Any, path: str) -> tuple[str, ...]:
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list):
-            raise self.error(path, f"expected a list of strings, got {_show(value)}")
-        return tuple(self.string(v, f"{path}[{i}]") for i, v in enumerate(value))
-
-    def duration(self, value: Any, path: str) -> float:
-        try:
-            return parse_duration(value)
-        except ValueError as exc:
-            raise self.error(path, str(exc)) from None
-
-    def severity(self, value: Any, path: str) -> Severity:
-        try:
-            return Severity.parse(self.string(value, path))
-        except ValueError as exc:
-            raise self.error(path, str(exc)) from None
-
-    def unknown(
-        self, table: Mapping[str, Any], allowed: frozenset[str] | set[str], path: str
-    ) -> None:
-        for key in table:
-            if key not in allowed:
-                import difflib
-
-                close = difflib.get_close_matches(key, sorted(allowed), n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                known = ", ".join(sorted(allowed))
-                raise self.error(
-                    f"{path}.{key}" if path else key, f"unknown key{hint}; known keys: {known}"
-                )
+class _Reader(Values):
+    """The structure of a configuration: tables, channels, templates, tenants."""
 
     # -- structure -----------------------------------------------------------------
 
     def config(self, data: Mapping[str, Any]) -> Config:
-        self.unknown(data, {"notify", "channels", "events", "tenants", "serve"}, "")
         core = self.table(data.get("notify", {}), "notify")
         self.unknown(core, _NOTIFY_KEYS, "notify")
         kwargs: dict[str, Any] = {}
+        executor = self.executor(core)
+        self.top_level(data, executor)
+        if executor != DEFAULT_EXECUTOR:
+            kwargs["executor"] = executor
+            if executor in data:
+                kwargs["executor_settings"] = self.deep(
+                    self.table(data[executor], executor), executor
+                )
         if "db" in core:
             kwargs["db"] = self.string(core["db"], "notify.db")
         if "concurrency" in core:
@@ -352,6 +256,32 @@ class _Reader:
         if "description" in head:
             self.string(head["description"], "tenant.description")
         return enabled, self.channels(data.get("channels", {}), "channels", tenant=tenant)
+
+    def executor(self, core: Mapping[str, Any]) -> str:
+        if "executor" not in core:
+            return DEFAULT_EXECUTOR
+        name = self.string(core["executor"], "notify.executor")
+        if not _EXECUTOR_NAME.match(name):
+            raise self.error(
+                "notify.executor", f'expected an executor name such as "celery", got {name!r}'
+            )
+        return name
+
+    def top_level(self, data: Mapping[str, Any], executor: str) -> None:
+        """Refuse unknown tables; the executor's own (``[celery]``) goes with its name."""
+        allowed = _TOP_KEYS | ({executor} if executor != DEFAULT_EXECUTOR else set())
+        import difflib
+
+        for key, value in data.items():
+            if key in allowed or not isinstance(value, Mapping):
+                continue
+            if not difflib.get_close_matches(key, sorted(allowed), n=1):  # not a typo
+                raise self.error(
+                    key,
+                    f'unknown table; a [{key}] table goes with [notify] executor = "{key}" '
+                    f"(known: {', '.join(sorted(allowed))})",
+                )
+        self.unknown(data, allowed, "")
 
     def serve(self, value: Any) -> ServeConfig:
         table = self.table(value, "serve")
@@ -563,13 +493,3 @@ def read_tenant_file(
 def valid_name(name: str) -> bool:
     """Whether ``name`` may name a channel or a tenant: letters, digits, ``-``, ``_``, ``.``."""
     return bool(_CHANNEL_NAME.match(name)) and name not in (".", "..")
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, Mapping):
-        return "a table"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return repr(value)

@@ -36,6 +36,7 @@ from ._config import (
 )
 from ._dispatch import Dispatcher, Observer, attempt_cap
 from ._errors import ConfigError, NotifyError
+from ._executor import Executor, ExecutorFactory, load_executor
 from ._grouping import Flusher
 from ._health import Health
 from ._http import REROUTE_ENV, parse_reroute
@@ -82,6 +83,8 @@ class Notifier:
     ``send``/``emit`` write one delivery per routed channel to the store *before*
     sending, attempt them at once, and wait up to ``wait`` seconds for final
     outcomes; what still waits for a retry then stays queued for ``notify worker``.
+    With another executor (``[notify] executor = "celery"``, or ``executor=``) they
+    return once the rows are stored and handed over, ``pending``.
     Use it as a context manager (sync or async) so clients and the store are closed.
     """
 
@@ -99,6 +102,7 @@ class Notifier:
         env: Mapping[str, str] | None = None,
         clock: Clock | None = None,
         read_only: bool = False,
+        executor: str | ExecutorFactory | None = None,
     ) -> None:
         self.env = os.environ if env is None else env
         self.clock = clock or SYSTEM_CLOCK
@@ -137,6 +141,8 @@ class Notifier:
         self._announcer: Announcer | None = None
         self._runtime_: _Runtime | None = None
         self._observers: list[Observer] = []
+        self._executor_choice = executor
+        self._executor: Executor | None = None
         self._bridge = Bridge(self)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         #: open the store only to read (the log commands): never create or change it
@@ -191,6 +197,21 @@ class Notifier:
             )
         return self._health
 
+    @property
+    def executor(self) -> Executor:
+        """Who attempts accepted deliveries: ``executor=``, else ``[notify] executor``.
+
+        Made on first use; an executor other than the default is looked up (entry point
+        group ``notify_core.executors``) only then.
+        """
+        if self._executor is None:
+            choice = self._executor_choice or self.config.executor
+            factory = (
+                load_executor(choice, self.config.source) if isinstance(choice, str) else choice
+            )
+            self._executor = factory(self)
+        return self._executor
+
     def _config_db(self) -> str | None:
         """``[notify].db``, relative to the configuration file's folder, not the shell's."""
         db = self.config.db
@@ -244,7 +265,16 @@ class Notifier:
         """``[notify].limiter`` (or ``$NOTIFY_LIMITER``): the store's shared pace by default."""
         return limiter_for(self.limiter_setting, self.store, writer, self.clock)
 
-    def _dispatcher(self, concurrency: int | None = None) -> tuple[Clients, Dispatcher]:
+    def _dispatcher(
+        self,
+        concurrency: int | None = None,
+        *,
+        wrap_limiter: Callable[[Limiter], Limiter] | None = None,
+    ) -> tuple[Clients, Dispatcher]:
+        """Clients and a dispatcher; ``wrap_limiter`` wraps the limiter it paces with.
+
+        (A task queue's worker reserves its slots itself: see ``_queue_worker``.)
+        """
         from ._http import Clients
 
         concurrency = concurrency or self.concurrency
@@ -255,13 +285,14 @@ class Notifier:
             pool=self.http_pool,
         )
         writer = BatchWriter(self.store)
+        limiter = self._limiter(writer)
         dispatcher = Dispatcher(
             self.store,
             self.providers,
             clients,
             owner=self.owner,
             clock=self.clock,
-            limiter=self._limiter(writer),
+            limiter=wrap_limiter(limiter) if wrap_limiter else limiter,
             health=self.health,
             writer=writer,
             concurrency=concurrency,
@@ -287,6 +318,9 @@ class Notifier:
 
     def close(self) -> None:
         """Close clients, the private loop of the blocking API, and the store."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.close()
         self._bridge.shutdown()
         runtime, self._runtime_ = self._runtime_, None
         if runtime is not None:
@@ -302,6 +336,8 @@ class Notifier:
             self._runtime_ = None
             await runtime.aclose()
             runtime.dispatcher.writer.close()
+        if self._executor is not None:
+            await self._executor.aclose()
         self.close()
 
     def __enter__(self) -> Notifier:
@@ -406,29 +442,20 @@ class Notifier:
         tenant: str | None = None,
         wait: float | None = None,
     ) -> SendResult:
-        """Store one delivery per routed channel, then deliver and wait (bounded)."""
+        """Store one delivery per routed channel, then deliver and wait (bounded).
+
+        With an executor that attempts elsewhere (Celery), return once the rows are
+        stored and handed over: the results say ``pending`` (``queued``).
+        """
         wait = self.wait if wait is None else wait
         channels = self.route(message, to, tenant)
-        accepted = self.outbox.accept(message, channels, tenant=tenant, send_now=wait > 0)
-        dispatcher = self._runtime().dispatcher
-        # concurrent sends share one commit; each still waits for its own before sending
-        await dispatcher.writer.call(
-            accepted.write, self.store, owner=self.owner, lease=self.lease + wait
-        )
-        results = list(accepted.results)
-        deadline = self.clock.time() + wait
-        if len(accepted.jobs) == 1:  # the common case: no task and no gather for one channel
-            results.append(await dispatcher.run_one(accepted.jobs[0], deadline=deadline))
-        elif accepted.jobs:
-            results += await dispatcher.run(accepted.jobs, deadline=deadline)
-        await self._announce_now(wait)
+        executor = self.executor
+        send_now = wait > 0 and executor.attempts_here
+        accepted = self.outbox.accept(message, channels, tenant=tenant, send_now=send_now)
+        submitted = await executor.submit(accepted, wait=wait)
+        # read after the write: a grouped delivery learns its reason from its group there
+        results = [*accepted.results, *submitted]
         return SendResult(message_id=accepted.message_id, deliveries=accepted.ordered(results))
-
-    async def _announce_now(self, wait: float) -> None:
-        if self._announcer is not None and self._announcer.pending and wait > 0:
-            # one attempt each, now: the caller waits for its own message, not for the news
-            # about a channel; what needs a retry is left to the next worker
-            await self._attempt_now(self._announcer.take(), self.clock.time())
 
     async def asend_many(
         self,
@@ -557,11 +584,10 @@ class Notifier:
         Each keeps its history; its payload is rebuilt from the stored message and the
         channel's *current* configuration, so a fixed URL takes effect. They go out even
         to a channel that is disabled (someone asked for them); kill switches still hold.
+        With an executor that attempts elsewhere, they are handed over, ``pending``.
         """
         wait = self.wait if wait is None else wait
-        dispatcher = self._runtime().dispatcher
-        await dispatcher.writer.call(self.store.requeue, ids)
-        return await self._attempt_now(ids, self.clock.time() + wait, explicit=True)
+        return await self.executor.retry(ids, wait=wait)
 
     def retry(self, ids: Sequence[str], *, wait: float | None = None) -> list[DeliveryResult]:
         """Blocking twin of :meth:`aretry`."""

@@ -135,7 +135,8 @@ def check(config: ConfigOpt = None, json_out: JsonOpt = False) -> int:
 
     Example: notify check --config notify.toml
     """
-    from .._config import NO_CONFIG, find_config, load_config
+    from .._config import DEFAULT_EXECUTOR, NO_CONFIG, find_config, load_config
+    from .._executor import load_executor
     from .._notifier import Notifier
     from .._plugins import Providers
 
@@ -154,6 +155,11 @@ def check(config: ConfigOpt = None, json_out: JsonOpt = False) -> int:
         )
         return 2
     notifier = Notifier(config=loaded, providers=providers, db=":memory:")
+    if loaded.executor != DEFAULT_EXECUTOR:
+        try:  # finds the executor and reads its table ([celery]); connects to nothing
+            load_executor(loaded.executor, loaded.source)(notifier).close()
+        except ConfigError as exc:
+            problems.append(exc)
     checked = 0
     warnings: list[dict[str, str]] = []
     files = notifier.router.tenant_files
@@ -237,6 +243,9 @@ def send_test(
 ) -> int:
     """Send a clearly labelled test notification to one channel and show the answer.
 
+    The test is sent from this process even when the configuration hands deliveries
+    to another executor (Celery): the point is to see the service's answer here.
+
     Example: notify test ml-slack
     """
     import attrs
@@ -245,7 +254,7 @@ def send_test(
     from .._models import Message
 
     wait = wait_seconds(wait)
-    with load_notifier(config, db) as notifier:
+    with load_notifier(config, db, executor="local") as notifier:
         target = notifier.channel(channel, tenant)
         message = Message(
             title=f"notify test: {target.name}",

@@ -38,6 +38,9 @@ def retry(
 ) -> int:
     """Requeue failed deliveries and attempt them now; each keeps its id and history.
 
+    With the Celery executor configured, each is published as a task instead (and
+    reported pending).
+
     Example: notify retry --failed --channel ml-slack --since 1d
     """
     import attrs
@@ -72,6 +75,7 @@ def retry(
                     err=True,
                 )
         results = notifier.retry([r.id for r in rows], wait=wait)
+        handed_over = not notifier.executor.attempts_here
     if json_out:
         print_json([attrs.asdict(r) for r in results])
     else:
@@ -81,4 +85,6 @@ def retry(
             typer.echo(
                 f"{paint(r.status, 9)} {r.channel}  attempt {r.attempts}  {r.reason}  [{r.id}]"
             )
+    if handed_over:  # published for Celery workers: queued is success
+        return 0 if all(r.status in ("pending", "delivered") for r in results) else 1
     return 0 if all(r.status == "delivered" for r in results) else 1

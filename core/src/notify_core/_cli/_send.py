@@ -161,8 +161,15 @@ def send(
         state=cast("IncidentState", state),
         thread_id=thread_id,
     )
-    # an ad hoc --url send reads a configuration only when one is named
-    notifier = load_notifier(config, db, required=url is None, implicit=url is None)
+    # an ad hoc --url send reads a configuration only when one is named, and is sent from
+    # here whatever executor that names: its target is secret and never stored
+    notifier = load_notifier(
+        config,
+        db,
+        required=url is None,
+        implicit=url is None,
+        executor="local" if url is not None else None,
+    )
     # one message: httpx's own pool; aiohttp's (~0.1 s to import) pays off only for many
     notifier.http_pool = "httpx"
     with notifier:
@@ -202,7 +209,9 @@ def send(
             with StatusLine() as status:
                 notifier.observe(status.observe)
                 result = notifier.send(message, route or None, tenant=tenant, wait=wait)
-        queued_only = (wait if wait is not None else notifier.wait) == 0
+        queued_only = (wait if wait is not None else notifier.wait) == 0 or (
+            not notifier.executor.attempts_here  # handed to Celery workers: queued is success
+        )
     _report(result, json_out, queued_ok=queued_only)
     if queued_only:
         return 0

@@ -181,6 +181,19 @@ class Store(Protocol):
         """Give back leased deliveries (shutdown, cancellation): due again at once."""
         ...
 
+    def overdue(self, *, before: float, limit: int, pending: bool = True) -> list[str]:
+        """Deliveries that should have started before ``before`` and have not; made due now.
+
+        ``pending`` ones due by then and leases that ended by then, oldest first: their
+        task was lost (a broker restart, a worker killed with its prefetched messages).
+        They become ``pending`` with ``next_attempt`` now and no lease, and their ids are
+        returned, so a sweep publishes each once and then leaves it alone for as long
+        again. Nothing is claimed: whichever task comes first claims it. With
+        ``pending=False`` only ended leases count (a queue with a backlog may still hold
+        the tasks of the pending ones).
+        """
+        ...
+
     def requeue(self, ids: Iterable[str]) -> list[str]:
         """Make failed or skipped deliveries pending again, keeping id and history.
 
@@ -196,9 +209,11 @@ class Store(Protocol):
     def postpone(self, delivery_id: str, owner: str, *, until: float, reason: str) -> bool:
         """Give a leased delivery back, due at ``until``, without counting an attempt.
 
-        For a delivery that must not go yet (it waits for its thread's first message);
-        ``reason`` is shown as its ``last_error`` meanwhile. False if ``owner`` no longer
-        holds it.
+        For a delivery that must not go yet: it waits for its thread's first message, or
+        (a task-queue executor) its send slot is further away than a worker should
+        sleep, and ``next_attempt`` says when its task comes back, so a sweep
+        (:meth:`overdue`) leaves it alone until then. ``reason`` is shown as its
+        ``last_error`` meanwhile. False if ``owner`` no longer holds it.
         """
         ...
 

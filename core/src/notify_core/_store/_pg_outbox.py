@@ -194,6 +194,30 @@ class OutboxPG(PgBase):
                 (status, reason, self.clock.time(), delivery_id),
             )
 
+    def postpone(self, delivery_id: str, owner: str, *, until: float, reason: str) -> bool:
+        with self._write() as conn:
+            cursor = conn.execute(
+                "UPDATE deliveries SET status = 'pending', next_attempt = %s, lease_owner = NULL,"
+                " lease_until = NULL, last_error = %s, updated = %s"
+                " WHERE id = %s AND status = 'sending' AND lease_owner = %s",
+                (until, reason, self.clock.time(), delivery_id, owner),
+            )
+            return cursor.rowcount > 0
+
+    def overdue(self, *, before: float, limit: int, pending: bool = True) -> list[str]:
+        now = self.clock.time()
+        with self._write() as conn:
+            found = conn.execute(
+                "UPDATE deliveries SET status = 'pending', lease_owner = NULL,"
+                " lease_until = NULL, next_attempt = %(now)s, updated = %(now)s"
+                " WHERE id IN (SELECT id FROM deliveries WHERE"
+                " (status = 'pending' AND next_attempt < %(before)s AND %(pending)s)"
+                " OR (status = 'sending' AND lease_until < %(before)s)"
+                " ORDER BY next_attempt LIMIT %(limit)s FOR UPDATE SKIP LOCKED) RETURNING id",
+                {"now": now, "before": before, "pending": pending, "limit": limit},
+            ).fetchall()
+        return [row[0] for row in found]
+
     def release(self, ids: Iterable[str], owner: str) -> int:
         ids = list(ids)
         if not ids:

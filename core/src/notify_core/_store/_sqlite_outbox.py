@@ -159,6 +159,20 @@ class OutboxSQL(SqliteBase):
             )
             return cursor.rowcount
 
+    def overdue(self, *, before: float, limit: int, pending: bool = True) -> list[str]:
+        now = self.clock.time()
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE deliveries SET status = 'pending', lease_owner = NULL,"
+                " lease_until = NULL, next_attempt = ?, updated = ?"
+                " WHERE id IN (SELECT id FROM deliveries WHERE"
+                " (status = 'pending' AND next_attempt < ? AND ?)"
+                " OR (status = 'sending' AND lease_until < ?)"
+                " ORDER BY next_attempt LIMIT ?) RETURNING id",
+                (now, now, before, pending, before, limit),
+            )
+            return [row[0] for row in cursor.fetchall()]
+
     def requeue(self, ids: Iterable[str]) -> list[str]:
         done: list[str] = []
         now = self.clock.time()
