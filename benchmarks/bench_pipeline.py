@@ -597,6 +597,7 @@ def write_results(lines: list[str], sink_label: str) -> None:
     except ImportError:
         apprise_version = "not installed"
     import aiohttp
+    import typer
 
     from notify_core import __version__
 
@@ -608,8 +609,9 @@ Measured {datetime.date.today().isoformat()} with
 
 on {os.cpu_count()} cores ({platform.processor() or platform.machine()}), Python
 {platform.python_version()}, {platform.system()} {platform.release()}; sink: {sink_label};
-notify-core {__version__}, httpx {httpx.__version__}, aiohttp {aiohttp.__version__},
-Apprise {apprise_version}. Ratios are of figures measured in the same run.
+notify-core {__version__}, typer {typer.__version__}, httpx {httpx.__version__},
+aiohttp {aiohttp.__version__}, Apprise {apprise_version}.
+Ratios are of figures measured in the same run.
 
 ```
 {chr(10).join(lines)}

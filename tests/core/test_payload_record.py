@@ -18,7 +18,12 @@ from notify_core._outbox import payload_record
 from notify_core._provider import Payload
 
 KEYS = st.sampled_from(["title", "body", "token", "api-key", "dedup_key", "x", 'q"uote', "ü"])
-TEXT = st.text(alphabet=st.sampled_from('ab"\\\n:,{}ü€ ') | st.characters(), max_size=12)
+# no lone surrogates: messages are cleaned of them before any payload is built
+# (test_undecodable.py), and no payload holding one can be sent or stored
+TEXT = st.text(
+    alphabet=st.sampled_from('ab"\\\n:,{}ü€ ') | st.characters(exclude_categories=("Cs",)),
+    max_size=12,
+)
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | TEXT,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS | TEXT, inner, max_size=4),
