@@ -51,3 +51,13 @@ def test_a_secret_in_a_value_or_a_secret_key_is_still_masked():
     assert record["body"]["token"] != "abcdef"
     plain = payload_record(Payload(body={"text": "nothing here"}), masker)
     assert json.loads(plain)["body"] == {"text": "nothing here"}
+
+
+def test_keys_that_only_ignoring_case_makes_secret_are_still_masked():
+    """``ſecret`` and ``toKen`` (long s, Kelvin sign) are secret keys to is_secret_key."""
+    masker = Masker()
+    for key in ("\u017fecret", "to\u212aen", "X-Api-KEY", "Signature"):
+        record = json.loads(payload_record(Payload(body={key: "abcdefgh"}), masker))
+        assert record["body"][key] != "abcdefgh", key
+    kept = json.loads(payload_record(Payload(body={"dedup_key": "abcdefgh"}), masker))
+    assert kept["body"]["dedup_key"] == "abcdefgh"
