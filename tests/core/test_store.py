@@ -336,3 +336,74 @@ def test_one_callers_transaction_fails_whole_and_never_lies(store_at):
         with pytest.raises(StoreError, match="rolled back"):
             one_caller(store, new, swallowed(taken))
         assert store.get("new") is None
+
+
+def test_pages_follow_a_cursor_and_never_repeat_or_skip_a_row(store_at):
+    """``before`` is the (created, id) of the last row shown: the next page starts after it,
+    also among rows of one instant, and rows accepted meanwhile never shift the pages."""
+    clock = FakeClock()
+    store = store_at(clock)
+    store.add([delivery(id=f"a{i}") for i in range(3)])  # three in one instant
+    clock.advance(1)
+    store.add([delivery(id="b0"), delivery(id="b1")])
+    clock.advance(1)
+    store.add([delivery(id="c0")])
+    newest_first = ["c0", "b1", "b0", "a2", "a1", "a0"]
+    pages: list[list[str]] = []
+    cursor = None
+    while True:
+        page = store.query(limit=2, before=cursor)
+        if not page:
+            break
+        pages.append([r.id for r in page])
+        cursor = (page[-1].created, page[-1].id)
+        clock.advance(1)
+        store.add([delivery(id=f"new{len(pages)}")])  # arrives while someone pages
+    assert pages == [newest_first[:2], newest_first[2:4], newest_first[4:]]
+    # since is inclusive, until exclusive
+    start = clock.start
+    assert [r.id for r in store.query(since=start + 1, until=start + 2)] == ["b1", "b0"]
+    assert [r.id for r in store.query(until=start + 1, limit=None)] == ["a2", "a1", "a0"]
+
+
+def test_oldest_pending_readiness_and_a_dry_run_prune(store_at):
+    clock = FakeClock()
+    store = store_at(clock)
+    assert store.ready() is None
+    assert store.oldest_pending() is None
+    store.add([delivery(id="done", status="skipped")])
+    clock.advance(5)
+    store.add([delivery(id="waiting"), delivery(id="busy", status="sending")], owner="w")
+    assert store.oldest_pending() == clock.time()
+    clock.advance(5)
+    assert store.prune(clock.time(), dry_run=True) == 1
+    assert store.get("done") is not None  # only counted
+    assert store.prune(clock.time()) == 1
+    assert store.get("done") is None and store.oldest_pending() == clock.time() - 5
+
+
+def test_both_backends_have_every_store_method_with_its_parameters():
+    """The protocol is the contract: each backend has each method, with the same parameter
+    names, kinds and defaults (mypy checks the types; this also catches a default that
+    differs, which mypy allows)."""
+    import inspect
+
+    from notify_core._store import Store
+    from notify_core._store._pg import PostgresStore
+    from notify_core._store._sqlite import SqliteStore
+
+    def parameters(function: object) -> list[tuple[str, object, object]]:
+        found = inspect.signature(function).parameters.values()  # type: ignore[arg-type]
+        return [(p.name, p.kind, p.default) for p in found]
+
+    methods = {  # the store and every part of the protocol it is made of
+        n: f
+        for part in Store.__mro__
+        if part.__module__.startswith("notify_core._store")
+        for n, f in vars(part).items()
+        if inspect.isfunction(f) and n[0] != "_"
+    }
+    assert len(methods) >= 60
+    for backend in (SqliteStore, PostgresStore):
+        for name, method in methods.items():
+            assert parameters(getattr(backend, name)) == parameters(method), (backend, name)

@@ -18,7 +18,7 @@ from notify_core import StoreError, StoreUnavailable
 from notify_core._store import NewDelivery, new_id, open_store
 from notify_core._store._pg import SCHEMA_VERSION
 from notify_core._store._sqlite import SCHEMA_VERSION as SQLITE_SCHEMA_VERSION
-from notify_core.testing import Answer, PostgresServer, query, run_notify
+from notify_core.testing import Answer, FakeClock, PostgresServer, query, run_notify
 from notify_core.testing._services import free_port
 
 
@@ -40,23 +40,37 @@ def delivery(**kw: object) -> NewDelivery:
     return NewDelivery(**base)  # type: ignore[arg-type]
 
 
-def test_the_schema_is_versioned_like_sqlites(postgres_url):
+def test_the_schema_is_versioned_like_sqlites_and_has_its_tables_and_columns(
+    postgres_url, tmp_path
+):
     open_store(postgres_url).close()
     assert SCHEMA_VERSION == SQLITE_SCHEMA_VERSION  # one numbering of migrations
     assert query(postgres_url, "SELECT version FROM schema_version") == [
         {"version": SCHEMA_VERSION}
     ]
-    tables = {
-        r["table_name"]
-        for r in query(
-            postgres_url,
-            "SELECT table_name FROM information_schema.tables"
-            " WHERE table_schema = current_schema()",
-        )
-    }
-    assert tables == {
-        "deliveries", "attempts", "channel_state", "silences", "rate_limits", "schema_version"
-    }  # fmt: skip
+    found = query(
+        postgres_url,
+        "SELECT table_name, column_name FROM information_schema.columns"
+        " WHERE table_schema = current_schema()",
+    )
+    pg: dict[str, set[str]] = {}
+    for r in found:
+        pg.setdefault(str(r["table_name"]), set()).add(str(r["column_name"]))
+    open_store(tmp_path / "s.db").close()
+    lite: dict[str, set[str]] = {}
+    for table in query(tmp_path / "s.db", "SELECT name FROM sqlite_master WHERE type = 'table'"):
+        name = str(table["name"])
+        if name != "sqlite_sequence":
+            lite[name] = {
+                str(c["name"]) for c in query(tmp_path / "s.db", f"PRAGMA table_info({name})")
+            }
+    # PostgreSQL's own: the migrations' record, and the arrival order SQLite's rowid gives
+    assert pg.pop("schema_version") == {"version"}
+    assert pg["deliveries"] - lite["deliveries"] == {"arrival"}
+    assert pg["group_items"] - lite["group_items"] == {"arrival"}
+    pg["deliveries"].discard("arrival")
+    pg["group_items"].discard("arrival")
+    assert pg == lite
 
 
 def test_workers_starting_together_migrate_once(postgres_url):
@@ -192,3 +206,170 @@ def test_no_secret_reaches_the_postgres_store(postgres_server, postgres_url):
     assert b"hello" in data and b"rate_limits:" in data  # the dump holds every table
     assert token.encode() not in data
     assert postgres_server.password.encode() not in data
+
+
+def test_a_database_of_the_previous_schema_is_migrated_and_keeps_its_rows(postgres_url):
+    """A store made before threads, groups and stored channels (schema 3) moves forward:
+    its rows keep their order (``arrival``), and every newer feature works on it."""
+    from notify_core._store._pg_schema import MIGRATIONS
+
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        for version in (1, 2, 3):
+            for statement in MIGRATIONS[version].split(";"):
+                conn.execute(statement)
+        conn.execute("INSERT INTO schema_version VALUES (3)")
+        for ident in ("old1", "old2"):
+            conn.execute(
+                "INSERT INTO deliveries (id, message_id, created, updated, channel, provider,"
+                " message, status) VALUES (%s, 'm', 1, 1, 'chat', 'x', '{}', 'pending')",
+                (ident,),
+            )
+    store = open_store(postgres_url)
+    try:
+        assert store.ready() is None
+        assert [r.thread_key for r in store.query(limit=None)] == [None, None]
+        assert [
+            r["id"] for r in query(postgres_url, "SELECT id FROM deliveries ORDER BY arrival")
+        ] == [
+            "old1",
+            "old2",
+        ]
+        store.add([delivery(id="new", thread_key="k", channel="chat")])
+        assert store.enter_thread("new", "chat", None, "k").step == "start"
+        assert store.stored_revision() == 0 and store.groups() == []
+        assert store.idempotency_claim("key", "fp", stale_after=60) is None
+    finally:
+        store.close()
+    assert query(postgres_url, "SELECT version FROM schema_version") == [
+        {"version": SCHEMA_VERSION}
+    ]
+
+
+def _wait_for_a_lock_wait(url: str) -> None:
+    """Until a session of this database waits for a lock (a bounded poll, not a timing)."""
+    deadline = time.monotonic() + 30
+    while not query(
+        url,
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        " AND wait_event_type = 'Lock'",
+    ):
+        assert time.monotonic() < deadline, "nobody ever waited for the lock"
+        time.sleep(0.01)
+
+
+def test_two_hosts_never_both_start_a_thread_that_has_no_row_yet(postgres_url):
+    """b starts the thread in a transaction still open, so its threads row is not committed;
+    a, accepted earlier but stored late, asks meanwhile on another connection. It must wait
+    for b's decision and then for b; without the thread's lock it would see no row and no
+    one ahead of it, and start a second thread."""
+    clock = FakeClock()
+    first, second = open_store(postgres_url, clock=clock), open_store(postgres_url, clock=clock)
+    clock.advance(1)
+    first.add([delivery(id="b", thread_key="k", channel="chat")])
+    turns = []
+    try:
+        with first.transaction():
+            assert first.enter_thread("b", "chat", None, "k").step == "start"
+            clock.offset = 0.5  # a was accepted before b
+            second.add([delivery(id="a", thread_key="k", channel="chat")])
+            asking = threading.Thread(
+                target=lambda: turns.append(second.enter_thread("a", "chat", None, "k"))
+            )
+            asking.start()
+            _wait_for_a_lock_wait(postgres_url)
+        asking.join(timeout=30)
+        [turn] = turns
+        assert (turn.step, turn.holder) == ("wait", "b")
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_group_being_added_to_is_skipped_by_a_claim_not_waited_for(postgres_url):
+    """An addition holds the group's row until it commits: a worker's claim meanwhile skips
+    the group (``SKIP LOCKED``) instead of waiting, and takes it once the addition is in."""
+    from notify_core._store import NewGroup, NewGroupItem
+
+    clock = FakeClock()
+    adder, worker = open_store(postgres_url, clock=clock), open_store(postgres_url, clock=clock)
+    group = NewGroup(
+        id="g", kind="group", channel="ops", tenant=None, provider="webhook", key="ops{}",
+        labels="{}",
+    )  # fmt: skip
+    item = NewGroupItem(
+        group_id="g", dedup_key="a", delivery_id="d1", message_id="m", severity="info",
+        state="firing", message="{}",
+    )  # fmt: skip
+    adder.upsert_group(group)
+    adder.set_group_due("g", clock.time())
+    claims = []
+    try:
+        with adder.transaction():
+            adder.upsert_group(group)  # a second message for the group, not committed yet
+            adder.put_group_item(item, changed=True)
+            claiming = threading.Thread(
+                target=lambda: claims.append(worker.claim_groups("w", limit=5, lease=10))
+            )
+            claiming.start()
+            claiming.join(timeout=30)
+            assert claims == [[]]
+        [claimed] = worker.claim_groups("w", limit=5, lease=10)
+        assert claimed.id == "g" and [i.dedup_key for i in worker.group_items("g")] == ["a"]
+    finally:
+        adder.close()
+        worker.close()
+
+
+def test_readiness_says_when_the_schema_moved_on_without_the_password(
+    postgres_server, postgres_url
+):
+    store = open_store(postgres_url)
+    try:
+        assert store.ready() is None
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute("UPDATE schema_version SET version = version + 1")
+        problem = store.ready()
+        assert problem is not None
+        assert f"has schema {SCHEMA_VERSION + 1}, this notify needs {SCHEMA_VERSION}" in problem
+        assert ":***@" in problem and postgres_server.password not in problem
+    finally:
+        store.close()
+
+
+def test_the_password_is_masked_by_its_place_not_wherever_its_text_occurs(postgres_server):
+    """A password whose text is part of the database's name: the name is shown as written
+    (``/postgres``, not ``/****gres``), the password nowhere, in the store's location, its
+    errors, the notifier's ``db_location`` and the kit's ``masked_url``."""
+    from notify_core import Notifier
+    from notify_core._limits_redis import masked_url
+
+    password, dbname = "post", "post_masking_db"
+    port = postgres_server.port
+    assert masked_url(f"postgresql://notify:{password}@127.0.0.1:{port}/postgres") == (
+        f"postgresql://notify:***@127.0.0.1:{port}/postgres"
+    )
+    with psycopg.connect(postgres_server.admin_url, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE masking LOGIN PASSWORD '{password}'")
+        admin.execute(f"CREATE DATABASE {dbname} OWNER masking")
+    url = f"postgresql://masking:{password}@127.0.0.1:{port}/{dbname}"
+    shown = f"postgresql://masking:***@127.0.0.1:{port}/{dbname}"
+    try:
+        store = open_store(url)
+        assert store.location == shown and repr(store) == f"<PostgresStore {shown}>"
+        store.close()
+        with Notifier([], db=url, env={}) as notifier:
+            assert notifier.db_location == shown
+        assert Notifier([], db=url, env={}).db_location == shown  # before opening the store
+        with pytest.raises(StoreError) as refused:
+            open_store(url.replace(f":{password}@", ":wrong@"))
+        assert str(refused.value).startswith(
+            f"cannot open database postgresql://masking:***@127.0.0.1:{port}/{dbname}: "
+        )
+        server = PostgresServer(password="postgres-pw")
+        server.port = port
+        assert server.masked_url == f"postgresql://notify:***@127.0.0.1:{port}/notify"
+    finally:
+        with psycopg.connect(postgres_server.admin_url, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
+            admin.execute("DROP ROLE IF EXISTS masking")

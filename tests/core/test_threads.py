@@ -17,8 +17,9 @@ import attrs
 
 from notify_core import Channel, Message, Notifier, Providers
 from notify_core._store import NewDelivery, new_id, open_store
+from notify_core._store._sql_base import SQLITE
 from notify_core._store._sqlite_schema import MIGRATIONS
-from notify_core._store._sqlite_threads import AHEAD
+from notify_core._store._threads import ahead_query
 from notify_core.plugin import Outcome, Payload, ProviderSpec, Target, hookimpl, read_json
 from notify_core.testing import Answer, FakeClock, RecordingServer, query
 
@@ -238,9 +239,9 @@ def _attempt(ident: str) -> Any:
     )  # fmt: skip
 
 
-def test_enter_thread_start_join_wait_and_take_over(tmp_path) -> None:
+def test_enter_thread_start_join_wait_and_take_over(store_db) -> None:
     clock = FakeClock()
-    store = open_store(tmp_path / "s.db", clock=clock)
+    store = open_store(store_db, clock=clock)
     store.add([_row("a", thread_key="k")])
     clock.advance(1)
     store.add([_row("b", thread_key="k"), _row("x", thread_key="other")])
@@ -276,11 +277,11 @@ def test_enter_thread_start_join_wait_and_take_over(tmp_path) -> None:
     store.close()
 
 
-def test_a_starter_wins_over_an_earlier_delivery_that_reached_the_store_late(tmp_path) -> None:
+def test_a_starter_wins_over_an_earlier_delivery_that_reached_the_store_late(store_db) -> None:
     """b checked before a's row was committed and started the thread: a, though accepted
     first, now waits for b; never two starts."""
     clock = FakeClock()
-    store = open_store(tmp_path / "s.db", clock=clock)
+    store = open_store(store_db, clock=clock)
     clock.advance(1)
     store.add([_row("b", thread_key="k")])
     assert store.enter_thread("b", "chat", None, "k").step == "start"
@@ -291,9 +292,9 @@ def test_a_starter_wins_over_an_earlier_delivery_that_reached_the_store_late(tmp
     store.close()
 
 
-def test_postpone_gives_the_lease_back_without_an_attempt(tmp_path) -> None:
+def test_postpone_gives_the_lease_back_without_an_attempt(store_db) -> None:
     clock = FakeClock()
-    store = open_store(tmp_path / "s.db", clock=clock)
+    store = open_store(store_db, clock=clock)
     store.add([_row("a", thread_key="k", status="sending")], owner="me")
     assert not store.postpone("a", "someone else", until=clock.time() + 1, reason="wait")
     assert store.postpone("a", "me", until=clock.time() + 1, reason="waiting for x")
@@ -308,9 +309,9 @@ def test_postpone_gives_the_lease_back_without_an_attempt(tmp_path) -> None:
     store.close()
 
 
-def test_prune_forgets_threads_not_used_since(tmp_path) -> None:
+def test_prune_forgets_threads_not_used_since(store_db) -> None:
     clock = FakeClock()
-    store = open_store(tmp_path / "s.db", clock=clock)
+    store = open_store(store_db, clock=clock)
     store.keep_thread("chat", None, "old", {"ts": "1"})
     clock.advance(100)
     store.keep_thread("chat", None, "new", {"ts": "2"})
@@ -344,7 +345,7 @@ def test_the_hold_query_uses_the_thread_index(tmp_path) -> None:
     open_store(tmp_path / "s.db").close()
     con = sqlite3.connect(tmp_path / "s.db")
     plan = con.execute(
-        f"EXPLAIN QUERY PLAN {AHEAD}", ("chat", "k", None, "x", 1.0, 1.0, 5)
+        f"EXPLAIN QUERY PLAN {ahead_query(SQLITE)}", ("chat", "k", None, "x", 1.0, 1.0, 5)
     ).fetchall()
     assert "deliveries_thread" in " ".join(str(p) for p in plan)
 

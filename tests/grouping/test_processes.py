@@ -1,4 +1,5 @@
-"""Grouping across real processes: the CLI, `notify worker` killed and restarted, one SQLite file.
+"""Grouping across real processes: the CLI, `notify worker` killed and restarted, one SQLite file
+(or one PostgreSQL database that two workers share).
 
 These run the real ``notify`` command in subprocesses against a RecordingServer, the
 way production does, and read the store the way an operator would.
@@ -40,19 +41,19 @@ group = {{ by = ["event"], wait = "{wait}", interval = "{interval}" }}
     return path
 
 
-def start_worker(tmp_path: Path) -> subprocess.Popen[str]:
+def start_worker(tmp_path: Path, env: dict[str, str] = ENV) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [*CLI, "worker"],
         cwd=tmp_path,
-        env=ENV,
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
 
 
-def enqueue(path: Path, titles: list[str]) -> None:
-    with Notifier.from_config(path, db=path.parent / "g.db", env={}) as notifier:
+def enqueue(path: Path, titles: list[str], db: str | Path | None = None) -> None:
+    with Notifier.from_config(path, db=db or path.parent / "g.db", env={}) as notifier:
         for title in titles:
             result = notifier.send(Message(title=title, event="check.failed"), wait=0)
             assert result.deliveries[0].reason.startswith("grouped: goes out with group")
@@ -110,6 +111,36 @@ def test_a_worker_killed_during_the_wait_loses_nothing_and_the_group_goes_out_on
     assert [r["last_error"] for r in rows if r is not summary] == [
         f"grouped: went out in delivery {summary['id']} with group ops{{event=check.failed}}"
     ] * 20
+
+
+def test_two_workers_on_postgres_flush_a_group_once(recorder, tmp_path, postgres_url):
+    """Two `notify worker`s share one PostgreSQL store, both idle when the group falls due:
+    the claim is leased and taken ``FOR UPDATE SKIP LOCKED``, so one of them sends the
+    summary, once, with every item."""
+    path = write_config(tmp_path, recorder.url, wait="1s")
+    env = {**ENV, "NOTIFY_DB": postgres_url}
+    workers = [start_worker(tmp_path, env) for _ in range(2)]
+    try:
+        enqueue(path, [f"check {i} failed" for i in range(10)], db=postgres_url)
+        recorder.wait_for(1, timeout=60)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # settled: sent, and nobody holds a claim
+            [group] = query(postgres_url, "SELECT lease_owner, last_sent FROM delivery_groups")
+            if group["last_sent"] is not None and group["lease_owner"] is None:
+                break
+            time.sleep(0.05)
+        assert all(w.poll() is None for w in workers), "a worker died"
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        errors = [w.communicate(timeout=30)[1] for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], errors
+    assert len(recorder.requests) == 1  # once
+    group = recorder.requests[0].json()["data"]["group"]
+    assert group["count"] == 10
+    rows = query(postgres_url, "SELECT id, status FROM deliveries WHERE status != 'skipped'")
+    assert [r["status"] for r in rows] == ["delivered"]
+    assert [r["n"] for r in query(postgres_url, "SELECT COUNT(*) AS n FROM group_carried")] == [10]
 
 
 def _reading_stdin(pid: int) -> bool:

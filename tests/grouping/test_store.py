@@ -1,4 +1,5 @@
-"""The groups' SQL on a real SQLite file: migration, claims, all-or-nothing settlements."""
+"""The groups' SQL on a real SQLite file and a real PostgreSQL: migration, claims, all-or-nothing
+settlements."""
 
 from __future__ import annotations
 
@@ -78,9 +79,9 @@ def test_a_database_from_before_grouping_is_migrated_and_keeps_its_rows(tmp_path
     assert {"delivery_groups", "group_items", "group_carried"} <= tables
 
 
-def test_items_are_replaced_by_dedup_key_and_keep_their_place(tmp_path):
+def test_items_are_replaced_by_dedup_key_and_keep_their_place(store_db):
     clock = FakeClock()
-    store = open_store(tmp_path / "s.db", clock=clock)
+    store = open_store(store_db, clock=clock)
     with store.transaction():
         row = store.upsert_group(GROUP)
         store.put_group_item(item("a", "d1"), changed=True)
@@ -98,9 +99,9 @@ def test_items_are_replaced_by_dedup_key_and_keep_their_place(tmp_path):
     store.close()
 
 
-def test_a_due_group_is_claimed_once_until_its_lease_ends(tmp_path):
+def test_a_due_group_is_claimed_once_until_its_lease_ends(store_db):
     clock = FakeClock()
-    store = open_store(tmp_path / "s.db", clock=clock)
+    store = open_store(store_db, clock=clock)
     store.upsert_group(GROUP)
     store.put_group_item(item("a", "d1"), changed=True)
     store.set_group_due("g1", clock.time() + 30)
@@ -117,9 +118,9 @@ def test_a_due_group_is_claimed_once_until_its_lease_ends(tmp_path):
     store.close()
 
 
-def test_a_settlement_is_all_or_nothing_and_spares_what_changed_meanwhile(tmp_path):
+def test_a_settlement_is_all_or_nothing_and_spares_what_changed_meanwhile(store_db):
     clock = FakeClock()
-    store = open_store(tmp_path / "s.db", clock=clock)
+    store = open_store(store_db, clock=clock)
     store.upsert_group(GROUP)
     store.put_group_item(item("a", "d1"), changed=True)
     store.put_group_item(item("b", "d2", "resolved"), changed=True)
@@ -168,9 +169,9 @@ def test_a_settlement_is_all_or_nothing_and_spares_what_changed_meanwhile(tmp_pa
     store.close()
 
 
-def test_a_group_with_nothing_left_is_removed(tmp_path):
+def test_a_group_with_nothing_left_is_removed(store_db):
     clock = FakeClock()
-    store = open_store(tmp_path / "s.db", clock=clock)
+    store = open_store(store_db, clock=clock)
     store.upsert_group(GROUP)
     store.put_group_item(item("a", "d1", "resolved"), changed=True)
     store.set_group_due("g1", clock.time())

@@ -1,5 +1,6 @@
 """``notify serve`` as users run it: the real CLI in a subprocess, on a free loopback port,
-its store a real SQLite file, its channels pointed at the kit's RecordingServer."""
+its store a real SQLite file (or a real PostgreSQL), its channels pointed at the kit's
+RecordingServer."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def webhook_config(recorder: RecordingServer, *extra: str) -> str:
 class Served:
     """One running ``notify serve``: its URL, its store, and a client that is logged in."""
 
-    def __init__(self, proc: subprocess.Popen[str], url: str, db: Path, log: Path) -> None:
+    def __init__(self, proc: subprocess.Popen[str], url: str, db: str | Path, log: Path) -> None:
         self.proc = proc
         self.url = url
         self.db = db
@@ -82,10 +83,14 @@ def start_serve(
     env: Mapping[str, str] | None = None,
     timeout: float = 30,
     name: str = "serve",
+    db: str | Path | None = None,
 ) -> Served | subprocess.CompletedProcess[str]:
-    """Start ``notify serve --port 0``; the :class:`Served`, or how it failed to start."""
+    """Start ``notify serve --port 0``; the :class:`Served`, or how it failed to start.
+
+    ``db`` is the store (default: ``NAME.db`` in ``tmp_path``).
+    """
     cfg = tmp_path / f"{name}.toml"
-    db = tmp_path / f"{name}.db"
+    db = db if db is not None else tmp_path / f"{name}.db"
     if config is not None:
         cfg.write_text(config)
     log = tmp_path / f"{name}.log"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import httpx
 
+from notify_core._masking import masked_location
 from notify_core.testing import Answer, RecordingServer, query, stored_bytes
 
 from .conftest import HOOK_SECRET, Served, wait_until, webhook_config
@@ -80,10 +80,11 @@ def test_the_in_process_worker_delivers_and_the_log_shows_every_attempt(
 
 
 def test_an_idempotency_key_answers_a_repeat_with_the_first_answer_across_restarts(
-    serve: Any, recorder: RecordingServer, tmp_path: Path
+    store_db: str, serve: Any, recorder: RecordingServer
 ) -> None:
+    # store_db first: torn down last, after the servers using it have stopped
     config = webhook_config(recorder)
-    first_server: Served = serve(config, "--no-worker", name="same")
+    first_server: Served = serve(config, "--no-worker", name="same", db=store_db)
     event = {"event": "deploy.done", "data": {"version": "1.2"}}
     key = {"Idempotency-Key": "deploy-1.2"}
     with first_server.client() as client:
@@ -99,7 +100,7 @@ def test_an_idempotency_key_answers_a_repeat_with_the_first_answer_across_restar
     assert unrelated.json()["message_id"] != first.json()["message_id"]
     assert first_server.stop() == 0
 
-    second_server: Served = serve(config, "--no-worker", name="same")
+    second_server: Served = serve(config, "--no-worker", name="same", db=store_db)
     with second_server.client() as client:
         after_restart = client.post("/v1/events", json=event, headers=key)
     assert after_restart.json() == first.json()
@@ -146,8 +147,10 @@ def test_bad_requests_name_the_field_and_store_nothing(
     assert query(served.db, "SELECT id FROM deliveries") == []
 
 
-def test_the_log_filters_and_pages_with_a_cursor(serve: Any, recorder: RecordingServer) -> None:
-    served: Served = serve(webhook_config(recorder), "--no-worker")
+def test_the_log_filters_and_pages_with_a_cursor(
+    store_db: str, serve: Any, recorder: RecordingServer
+) -> None:
+    served: Served = serve(webhook_config(recorder), "--no-worker", db=store_db)
     ids = []
     with served.client() as client:
         for i in range(5):
@@ -252,13 +255,13 @@ def test_silences_are_created_listed_and_removed(serve: Any, recorder: Recording
 
 
 def test_readyz_and_metrics_tell_the_store_and_the_outcomes(
-    serve: Any, recorder: RecordingServer
+    store_db: str, serve: Any, recorder: RecordingServer
 ) -> None:
     recorder.script(
         Answer(429, "slow down", headers={"Retry-After": "0"}), path=f"/hook?token={HOOK_SECRET}"
     )
     recorder.script(Answer(400, "no"), path=f"/flaky?token={HOOK_SECRET}")
-    served: Served = serve(webhook_config(recorder))
+    served: Served = serve(webhook_config(recorder), db=store_db)
     with served.client() as client:
         ready = client.get("/readyz")
         answer = client.post("/v1/events", json={"event": "flaky.run"})
@@ -266,6 +269,8 @@ def test_readyz_and_metrics_tell_the_store_and_the_outcomes(
             wait_until(lambda ref=ref: delivered(client, ref["id"]), what="the deliveries")
         metrics = client.get("/metrics")
     assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    shown = masked_location(store_db) if "://" in store_db else store_db  # no password
+    assert ready.json()["store"] == shown
     text = metrics.text
     assert metrics.headers["content-type"].startswith("text/plain")
     assert (

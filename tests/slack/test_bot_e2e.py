@@ -47,8 +47,10 @@ def env(slack_api: Any) -> dict[str, str]:
     return {**slack_api.env, "SLACK_BOT_TOKEN": TOKEN}
 
 
-def deliveries(tmp_path: Path) -> list[dict[str, Any]]:
-    return query(tmp_path / "n.db", "SELECT * FROM deliveries ORDER BY created, id")
+def deliveries(where: Path | str) -> list[dict[str, Any]]:
+    """The deliveries of the store at ``where``: a test's folder (its ``n.db``), or a URL."""
+    db = where / "n.db" if isinstance(where, Path) else where
+    return query(db, "SELECT * FROM deliveries ORDER BY created, id")
 
 
 def test_a_thread_spans_processes_and_a_resolve_updates_the_first_message(
@@ -96,10 +98,12 @@ def test_a_thread_spans_processes_and_a_resolve_updates_the_first_message(
 
 
 def test_a_follow_up_waits_for_the_first_message_sent_by_another_process(
-    slack_api, notify_cli, tmp_path
+    slack_api, tmp_path, store_db
 ) -> None:
+    """On either store: the thread's hold spans processes, so the reply goes into the one
+    thread, with the first message's ``thread_ts``."""
     config(tmp_path)
-    e = env(slack_api)
+    e = {**env(slack_api), "NOTIFY_DB": store_db}
     gate = slack_api.hold()  # Slack is slow to answer the first message
     base = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFY_")}
     first = subprocess.Popen(
@@ -117,7 +121,7 @@ def test_a_follow_up_waits_for_the_first_message_sent_by_another_process(
         try:
             waiting = _until(
                 lambda: [
-                    r for r in deliveries(tmp_path)
+                    r for r in deliveries(store_db)
                     if (r["last_error"] or "").startswith("waiting for an earlier message")
                 ]
             )  # fmt: skip
@@ -134,8 +138,9 @@ def test_a_follow_up_waits_for_the_first_message_sent_by_another_process(
     [parent] = slack_api.parents()
     assert parent.text == "Deploy started"
     [reply] = slack_api.replies(parent.ts)
-    assert reply.text == "Deploy finished"
-    rows = deliveries(tmp_path)
+    assert reply.text == "Deploy finished" and reply.thread_ts == parent.ts
+    assert slack_api.refused == []
+    rows = deliveries(store_db)
     assert [(r["status"], r["attempts"]) for r in rows] == [("delivered", 1), ("delivered", 1)]
 
 

@@ -1,4 +1,5 @@
-"""Stored channels as users manage them: the real CLI in subprocesses, a real SQLite file,
+"""Stored channels as users manage them: the real CLI in subprocesses, a real SQLite file
+(or a real PostgreSQL),
 ``notify serve`` on a loopback port, and the kit's RecordingServer as every destination.
 
 Every secret a test stores is one of the strings below, so a leak check is a substring
@@ -61,10 +62,10 @@ def assert_no_secret(*texts: str | bytes) -> None:
 class Cli:
     """``notify …`` in a subprocess, with this test's config, store and key."""
 
-    def __init__(self, tmp_path: Path, key: str) -> None:
+    def __init__(self, tmp_path: Path, key: str, db: str | Path | None = None) -> None:
         self.cwd = tmp_path
         self.config = tmp_path / "notify.toml"
-        self.db = tmp_path / "notify.db"
+        self.db: str | Path = db if db is not None else tmp_path / "notify.db"
         self.env: dict[str, str] = {"NOTIFY_SECRET_KEY": key}
         self.outputs: list[str] = []
 

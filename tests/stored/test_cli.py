@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -15,6 +16,7 @@ from .conftest import (
     assert_no_secret,
     hook_url,
     new_key,
+    root_config,
 )
 
 
@@ -120,6 +122,25 @@ def test_the_database_never_holds_a_stored_secret(cli: Cli, recorder: RecordingS
     # the deliveries' rows are masked as a configured channel's are
     for delivery in query(cli.db, "SELECT target, message, payload FROM deliveries"):
         assert_no_secret(json.dumps(delivery))
+
+
+def test_a_pg_dump_of_a_postgres_store_holds_no_stored_secret(
+    tmp_path, key: str, recorder: RecordingServer, postgres_server, postgres_url
+) -> None:
+    """What a backup of the database holds: the stored channel's row, its secrets only as
+    a Fernet token; no secret in clear, not in the deliveries' rows either."""
+    cli = Cli(tmp_path, key, db=postgres_url)
+    cli.config.write_text(root_config(recorder))
+    _add(cli, recorder)
+    sent = cli("send", "-t", "Training failed", "--event", "training.failed", "--tenant", "acme")
+    assert sent.returncode == 0, sent.stderr
+    assert [_path(r) for r in recorder.requests] == ["/acme"]
+    assert AUTH_SECRET in recorder.requests[0].headers["Authorization"]  # it was used
+    dump = postgres_server.dump(urlsplit(postgres_url).path.lstrip("/"))
+    assert b"COPY public.stored_channels" in dump and b"acme's training alerts" in dump
+    assert b"\tgAAAAA" in dump  # the secrets column: a Fernet token
+    assert b"COPY public.deliveries" in dump and b"Training failed" in dump
+    assert_no_secret(dump, *cli.outputs)
 
 
 @pytest.mark.parametrize(

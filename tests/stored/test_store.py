@@ -3,8 +3,6 @@ its own transaction, and a revision that another connection sees move."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import attrs
 
 from notify_core import ChannelAudit, StoredChannel
@@ -32,8 +30,8 @@ def _audit(name: str, tenant: str | None, action: str = "created") -> ChannelAud
     return ChannelAudit(at=2.0, tenant=tenant, channel=name, action=action, actor="test")  # type: ignore[arg-type]
 
 
-def test_stored_channels_are_unique_per_scope_and_every_change_is_audited(tmp_path: Path) -> None:
-    db = tmp_path / "notify.db"
+def test_stored_channels_are_unique_per_scope_and_every_change_is_audited(store_db: str) -> None:
+    db = store_db
     store = open_store(db)
     other = open_store(db)  # another process's connection
     assert other.stored_revision() == 0

@@ -46,12 +46,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from ._channel import Rate
 from ._errors import NotifyError
 from ._limits_gcra import US, interval_us
-from ._masking import Masker, url_secrets
+from ._masking import Masker, masked_location, url_secrets
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -96,16 +95,12 @@ class LimiterUnavailable(NotifyError):
 
 
 def masked_url(url: str) -> str:
-    """``url`` with its password (and any other credential-looking part) shown as ``***``."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable URL>"
-    if parts.password is not None:
-        host = parts.netloc.rpartition("@")[2]
-        user = parts.username or ""
-        parts = parts._replace(netloc=f"{user}:***@{host}")
-    return Masker(url_secrets(url)).text(urlunsplit(parts))
+    """``url`` with ``***`` in its password's place (and in secret query values' places).
+
+    By position (:func:`~notify_core._masking.masked_location`), so a host or database
+    name that contains the password's text is shown as written, not half masked.
+    """
+    return masked_location(url)
 
 
 def key_for(destination: str, prefix: str = DEFAULT_PREFIX) -> str:

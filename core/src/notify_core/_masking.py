@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, unquote_plus, urlsplit
 
 _SECRET_KEY = re.compile(
     r"(secret|token|password|passwd|(?<!dedup_)key|authorization|signature|sig)$",
@@ -103,6 +103,90 @@ def masked_url(url: str, keep: str | re.Pattern[str] = r"\Z.") -> str:
         shown += "?" + MASK
     if parts.fragment:
         shown += "#" + MASK
+    return shown
+
+
+#: What stands in for a connection URL's password (``postgresql://user:***@host/db``).
+PASSWORD_MASK = "***"
+
+
+def _split_location(url: str) -> tuple[str, str | None, str, str, str] | None:
+    """``scheme://``, user info (None without ``@``), host and path, query, fragment of
+    ``url`` as written (nothing decoded or normalised); None without ``scheme://``.
+
+    The user info ends at the last ``@`` before the path, or anywhere when its password
+    holds a ``/``, ``?`` or ``#`` unencoded: erring towards masking more, never less.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep or not scheme:
+        return None
+    ends = [i for i in (rest.find(c) for c in "/?#") if i != -1]
+    end = min(ends, default=len(rest))
+    at = rest.rfind("@", 0, end)
+    if at == -1 and ":" in rest[:end] and "@" in rest[end:]:
+        at = rest.rfind("@")
+    userinfo = rest[:at] if at != -1 else None
+    rest = rest[at + 1 :]
+    rest, _, fragment = rest.partition("#")
+    where, _, query = rest.partition("?")
+    return scheme + sep, userinfo, where, query, fragment
+
+
+def _secret_params(query: str) -> list[tuple[str, str]]:
+    """``(name, value)`` of the query parameters named like secrets (``password=…``)."""
+    found = []
+    for piece in query.split("&"):
+        name, eq, value = piece.partition("=")
+        if eq and value and is_secret_key(unquote_plus(name)):
+            found.append((name, value))
+    return found
+
+
+def connection_secrets(url: str) -> tuple[str, ...]:
+    """The secrets of a connection URL (a database's, Redis's), for masking error texts:
+    its password (as written and decoded), and query values named like secrets
+    (``?password=…``, ``sslpassword``)."""
+    parts = _split_location(url)
+    if parts is None:
+        return url_secrets(url)
+    _, userinfo, _, query, _ = parts
+    found: list[str] = []
+    if userinfo is not None and ":" in userinfo:
+        password = userinfo.partition(":")[2]
+        found += [password, unquote(password)]
+    for _, value in _secret_params(query):
+        found += [value, unquote_plus(value)]
+    return tuple(s for s in dict.fromkeys(found) if s)
+
+
+def masked_location(url: str) -> str:
+    """A connection URL (a database's, Redis's) as people may see it, masked by position.
+
+    The password's place holds ``***``, and so does the value of every query parameter
+    named like a secret; the rest is shown exactly as written. By position, not by value:
+    masking the password's text wherever it occurs would also mangle a database or host
+    name that happens to contain it (``/****gres``). Text that is not a ``scheme://`` URL
+    is masked by value, as :func:`url_secrets` finds secrets in it.
+    """
+    parts = _split_location(url)
+    if parts is None:
+        return Masker(url_secrets(url)).text(url)
+    start, userinfo, where, query, fragment = parts
+    shown = start
+    if userinfo is not None:
+        user, colon, _ = userinfo.partition(":")
+        shown += f"{user}:{PASSWORD_MASK}@" if colon else f"{user}@"
+    shown += where
+    if query:
+        secret = {name for name, _ in _secret_params(query)}
+        shown += "?" + "&".join(
+            f"{piece.partition('=')[0]}={PASSWORD_MASK}"
+            if piece.partition("=")[0] in secret and piece.partition("=")[2]
+            else piece
+            for piece in query.split("&")
+        )
+    if fragment:
+        shown += "#" + MASK  # never needed to tell one database from another
     return shown
 
 

@@ -14,7 +14,6 @@ import logging
 from collections.abc import AsyncIterator
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -39,19 +38,6 @@ def _version() -> str:
         return version("notify-serve")
     except PackageNotFoundError:  # pragma: no cover - a source tree
         return "0+unknown"
-
-
-def shown_location(location: str) -> str:
-    """The store's location for people: a database URL's password never shown."""
-    if "://" not in location:
-        return location
-    parts = urlsplit(location)
-    if parts.password is None:
-        return location
-    netloc = f"{parts.username or ''}:****@{parts.hostname or ''}"
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _error(status: int, message: str, detail: list[dict[str, Any]] | None = None) -> Response:
@@ -171,7 +157,7 @@ def create_app(notifier: Notifier, options: ServeOptions | None = None) -> FastA
     )
     async def readyz(request: Request) -> Response:
         """Readiness: the store answers, its schema is current, the worker runs."""
-        where = shown_location(notifier.db_path)
+        where = notifier.db_location  # a database URL's password masked
         try:
             problem = notifier.store.ready()
         except (StoreError, OSError) as exc:

@@ -9,11 +9,14 @@ accepted (:mod:`._pg_listen`).
 psycopg 3 and psycopg-pool are the ``postgres`` extra (``pip install
 "notify-core[postgres]"``), imported only when a ``postgresql://`` location is opened.
 The URL's password is a secret: :attr:`PostgresStore.location` and every error show the
-URL masked.
+URL with ``***`` in the password's place (masked by position: a database name that
+happens to contain the password's text is shown as it is).
 
-The SQL is split by table into :mod:`._pg_outbox`, :mod:`._pg_rates` and
-:mod:`._state` (silences and channel state: one text for both backends); this module
-holds the pool, the migrations and the wake-ups.
+The SQL is split by table. Most of it is one text for SQLite and PostgreSQL (see
+:mod:`._sql_base`): :mod:`._deliveries`, :mod:`._state`, :mod:`._requests`,
+:mod:`._threads`, :mod:`._groups` and :mod:`._stored_channels`; :mod:`._pg_outbox`
+(claims) and :mod:`._pg_rates` are PostgreSQL's own. This module holds the pool, the
+migrations and the wake-ups.
 """
 
 from __future__ import annotations
@@ -27,15 +30,18 @@ from psycopg_pool import ConnectionPool
 
 from .._clock import SYSTEM_CLOCK, Clock
 from .._errors import StoreError
-from .._limits_redis import masked_url
-from .._masking import Masker, url_secrets
+from .._masking import Masker, connection_secrets, masked_location
 from . import Wakeups
+from ._groups import GroupsSQL
 from ._pg_base import _Bound, one_line
 from ._pg_listen import PgWakeups
 from ._pg_outbox import OutboxPG
 from ._pg_rates import RatesPG
 from ._pg_schema import MIGRATION_LOCK, MIGRATIONS, SCHEMA_VERSION
+from ._requests import RequestsSQL
 from ._state import StateSQL
+from ._stored_channels import StoredChannelsSQL
+from ._threads import ThreadsSQL
 
 __all__ = ["SCHEMA_VERSION", "PostgresStore"]
 
@@ -43,7 +49,9 @@ __all__ = ["SCHEMA_VERSION", "PostgresStore"]
 CONNECT_TIMEOUT = 10
 
 
-class PostgresStore(OutboxPG, StateSQL, RatesPG):
+class PostgresStore(
+    OutboxPG, StateSQL, RatesPG, RequestsSQL, ThreadsSQL, GroupsSQL, StoredChannelsSQL
+):
     """A PostgreSQL database. Thread-safe: calls from any thread use pooled connections.
 
     ``max_connections`` bounds the pool of this process: the event loop's thread, the
@@ -54,10 +62,10 @@ class PostgresStore(OutboxPG, StateSQL, RatesPG):
     remote = True
 
     def __init__(self, url: str, *, clock: Clock = SYSTEM_CLOCK, max_connections: int = 4) -> None:
-        self.location = masked_url(url)
+        self.location = masked_location(url)
         self.clock = clock
         self._url = url
-        self._masker = Masker(url_secrets(url))
+        self._masker = Masker(connection_secrets(url))
         self._own_writes = 0
         self._bound = _Bound()
         self._kwargs: dict[str, Any] = {"autocommit": True}
@@ -126,6 +134,19 @@ class PostgresStore(OutboxPG, StateSQL, RatesPG):
 
     def close(self) -> None:
         self._pool.close()
+
+    def ready(self) -> str | None:
+        """Not ready when the server does not answer or another notify moved the schema on."""
+        try:
+            with self._statement() as conn:
+                version = self._version(conn)
+        except StoreError as exc:
+            return str(exc)
+        if version != SCHEMA_VERSION:
+            return (
+                f"database {self.location} has schema {version}, this notify needs {SCHEMA_VERSION}"
+            )
+        return None
 
     def changes(self) -> int:
         """Own writes, plus a tick a second: another host's switch is seen within a second.

@@ -14,8 +14,9 @@ database by its masked URL; losing the server (a restart, a cut) is the subclass
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,7 @@ import psycopg
 
 from .._errors import StoreError, StoreUnavailable
 from .._masking import Masker
-from ._sql_base import SqlBase, format_placeholders
+from ._sql_base import POSTGRES, SqlBase, format_placeholders
 
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
@@ -36,6 +37,28 @@ NOW_US = "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000)::bigint"
 
 def one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def glob_regex(pattern: str) -> str:
+    """A GLOB pattern (``*``, ``?``, ``[…]``, case-sensitive) as an anchored POSIX regex."""
+    out = ["^"]
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "*":
+            out.append(".*")
+        elif char == "?":
+            out.append(".")
+        elif char == "[" and (end := pattern.find("]", i + 2)) != -1:
+            body = pattern[i + 1 : end]
+            if body.startswith(("!", "^")):
+                body = "^" + body[1:]
+            out.append("[" + body.replace("\\", "\\\\") + "]")
+            i = end
+        else:
+            out.append(re.sub(r"([\\.^$|?*+()\[\]{}])", r"\\\1", char))
+        i += 1
+    return "".join(out) + "$"
 
 
 class _Bound(threading.local):
@@ -54,6 +77,8 @@ class PgBase(SqlBase):
     _pool: ConnectionPool[psycopg.Connection[Any]]
     _bound: _Bound
     _masker: Masker
+    _dialect = POSTGRES
+    _integrity_errors = (psycopg.IntegrityError,)
 
     def _sql(self, text: str) -> str:
         return format_placeholders(text)
@@ -121,3 +146,19 @@ class PgBase(SqlBase):
     def _wake_workers(self) -> None:
         """Ask for a ``NOTIFY`` when this transaction commits: work is due now."""
         self._bound.wake = True
+
+    def _executemany(self, db: Any, text: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            with db.cursor() as cursor:
+                cursor.executemany(text, rows)
+
+    def _serialize(self, db: Any, name: str) -> None:
+        """A transaction-scoped advisory lock on a 64-bit hash of ``name``.
+
+        Row locks cannot do this: the row to lock may not exist yet. A hash collision
+        only makes two unrelated names take turns.
+        """
+        db.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (name,))
+
+    def _glob(self, column: str, pattern: str) -> tuple[str, str]:
+        return f"{column} ~ ?", glob_regex(pattern)

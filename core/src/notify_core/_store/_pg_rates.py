@@ -10,6 +10,8 @@ makes the wait longer, never the pace faster.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._limits_gcra import gcra_delays
 from ._pg_base import NOW_US, PgBase
 from ._rates import US, rate_key
@@ -42,3 +44,6 @@ class RatesPG(PgBase):
                 f"UPDATE rate_limits SET tat = GREATEST(tat - %s, {NOW_US}) WHERE key = %s",
                 (interval, rate_key(destination)),
             )
+
+    def _prune_rates(self, db: Any) -> None:
+        db.execute(f"DELETE FROM rate_limits WHERE tat < {NOW_US}")

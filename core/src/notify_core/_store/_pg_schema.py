@@ -1,12 +1,19 @@
-"""The PostgreSQL schema, as forward migrations numbered as SQLite's (:mod:`._sqlite_schema`).
+"""The PostgreSQL schema, as forward migrations numbered as SQLite's (:mod:`._sqlite_schema`);
+from 4 on, one text with SQLite's (:mod:`._schema`).
 
 The same tables, columns and meanings; PostgreSQL's types (``DOUBLE PRECISION`` for
-SQLite's ``REAL``). Ids are ``COLLATE "C"``: byte order, whatever the database's locale,
-so an id prefix is a key range. ``schema_version`` says which migrations ran; they run
-under an advisory lock, so workers starting together migrate once.
+SQLite's ``REAL``, ``BIGSERIAL`` for ``AUTOINCREMENT``). Ids, and the names listings sort
+by, are ``COLLATE "C"``: byte order, as SQLite compares, whatever the database's locale,
+so an id prefix is a key range. Tables whose rows SQLite orders by ``rowid`` (arrival
+order) have an ``arrival`` ``BIGSERIAL`` column instead. ``schema_version`` says which
+migrations ran; they run under an advisory lock, so workers starting together migrate
+once. (Adding ``arrival`` to an existing ``deliveries`` rewrites the table once, under
+that migration's lock.)
 """
 
 from __future__ import annotations
+
+from ._schema import POSTGRES_WORDS, migrations
 
 #: ``pg_advisory_xact_lock`` key of the migrations ("notify" in ASCII).
 MIGRATION_LOCK = 0x6E6F74696679
@@ -86,5 +93,6 @@ MIGRATIONS: dict[int, str] = {
         tat   BIGINT NOT NULL
     )
     """,
+    **migrations(POSTGRES_WORDS),
 }
 SCHEMA_VERSION = max(MIGRATIONS)

@@ -8,10 +8,11 @@ IMMEDIATE``, so several processes can share one file without claiming a row twic
 WAL with ``synchronous=NORMAL``: a commit survives a process crash; only an OS crash
 or power loss may lose the last transactions (DESIGN §7 has the cost of FULL).
 
-The SQL is split by table into :mod:`._sqlite_outbox`, :mod:`._sqlite_rates`,
-:mod:`._sqlite_requests`, :mod:`._sqlite_threads`, :mod:`._sqlite_groups`,
-:mod:`._sqlite_channels` and :mod:`._state` (silences and channel state, shared with
-PostgreSQL); this module holds the connection, transactions and migrations they share.
+The SQL is split by table. Most of it is one text for SQLite and PostgreSQL (see
+:mod:`._sql_base`): :mod:`._deliveries`, :mod:`._state` (silences and channel state),
+:mod:`._requests`, :mod:`._threads`, :mod:`._groups` and :mod:`._stored_channels`;
+:mod:`._sqlite_outbox` (claims) and :mod:`._sqlite_rates` are SQLite's own. This module
+holds the connection, transactions and migrations they share.
 """
 
 from __future__ import annotations
@@ -25,20 +26,22 @@ from urllib.parse import quote
 from .._clock import SYSTEM_CLOCK, Clock
 from .._errors import StoreError
 from . import Wakeups
-from ._sqlite_channels import ChannelsSQL
+from ._groups import GroupsSQL
+from ._requests import RequestsSQL
 from ._sqlite_checkpoint import Checkpointer
-from ._sqlite_groups import GroupsSQL
 from ._sqlite_outbox import OutboxSQL
 from ._sqlite_rates import RatesSQL
-from ._sqlite_requests import RequestsSQL
 from ._sqlite_schema import MIGRATIONS, SCHEMA_VERSION
-from ._sqlite_threads import ThreadsSQL
 from ._state import StateSQL
+from ._stored_channels import StoredChannelsSQL
+from ._threads import ThreadsSQL
 
 __all__ = ["SCHEMA_VERSION", "SqliteStore"]
 
 
-class SqliteStore(OutboxSQL, StateSQL, RatesSQL, RequestsSQL, ThreadsSQL, GroupsSQL, ChannelsSQL):
+class SqliteStore(
+    OutboxSQL, StateSQL, RatesSQL, RequestsSQL, ThreadsSQL, GroupsSQL, StoredChannelsSQL
+):
     """One SQLite file. Not thread-safe: use it from one thread (the event loop's)."""
 
     remote = False

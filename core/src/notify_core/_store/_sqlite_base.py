@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from .._errors import StoreError, StoreUnavailable
-from ._sql_base import SqlBase
+from ._sql_base import SQLITE, SqlBase
 from ._sqlite_checkpoint import Checkpointer
 
 
@@ -15,6 +16,8 @@ class SqliteBase(SqlBase):
     """The connection, the clock, and write transactions (nested ones as savepoints)."""
 
     _db: sqlite3.Connection
+    _dialect = SQLITE
+    _integrity_errors = (sqlite3.IntegrityError,)
     #: runs the WAL's checkpoints off the writing thread (:mod:`._sqlite_checkpoint`)
     _checkpointer: Checkpointer | None = None
 
@@ -58,3 +61,12 @@ class SqliteBase(SqlBase):
             self._db.execute("RELEASE nested")
             raise
         self._db.execute("RELEASE nested")
+
+    def _executemany(self, db: Any, text: str, rows: Sequence[Sequence[Any]]) -> None:
+        db.executemany(text, rows)
+
+    def _serialize(self, db: Any, name: str) -> None:
+        """Nothing to do: ``BEGIN IMMEDIATE`` already makes write transactions take turns."""
+
+    def _glob(self, column: str, pattern: str) -> tuple[str, str]:
+        return f"{column} GLOB ?", pattern

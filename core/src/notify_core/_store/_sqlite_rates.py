@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._limits_gcra import gcra_delays
 from ._rates import US, rate_key
 from ._sqlite_base import SqliteBase
@@ -32,3 +34,6 @@ class RatesSQL(SqliteBase):
                 "UPDATE rate_limits SET tat = MAX(tat - ?, ?) WHERE key = ?",
                 (interval, now, rate_key(destination)),
             )
+
+    def _prune_rates(self, db: Any) -> None:
+        db.execute("DELETE FROM rate_limits WHERE tat < ?", (round(self.clock.time() * US),))

@@ -1,8 +1,11 @@
-"""The SQLite schema, as forward migrations: ``PRAGMA user_version`` says which ran."""
+"""The SQLite schema, as forward migrations: ``PRAGMA user_version`` says which ran.
+
+Migrations from 4 on are shared with PostgreSQL (:mod:`._schema`).
+"""
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 7
+from ._schema import SQLITE_WORDS, migrations
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -82,115 +85,6 @@ MIGRATIONS: dict[int, str] = {
         tat   INTEGER NOT NULL
     ) WITHOUT ROWID;
     """,
-    # notify serve: answers to requests that carried an Idempotency-Key, kept a day.
-    4: """
-    CREATE TABLE idempotency (
-        key          TEXT PRIMARY KEY,
-        fingerprint  TEXT NOT NULL,
-        created      REAL NOT NULL,
-        status       INTEGER,
-        answer       TEXT
-    );
-    CREATE INDEX idempotency_created ON idempotency (created);
-    """,
-    # Threads: the provider's metadata per (channel, thread key), and each delivery's
-    # thread key, indexed for the hold ("is an earlier delivery of this thread open?").
-    5: """
-    ALTER TABLE deliveries ADD COLUMN thread_key TEXT;
-    CREATE INDEX deliveries_thread ON deliveries (channel, thread_key, created)
-        WHERE thread_key IS NOT NULL;
-    CREATE TABLE threads (
-        channel   TEXT NOT NULL,
-        key       TEXT NOT NULL,
-        created   REAL NOT NULL,
-        updated   REAL NOT NULL,
-        starter   TEXT,
-        data      TEXT,
-        PRIMARY KEY (channel, key)
-    );
-    CREATE INDEX threads_updated ON threads (updated);
-    """,
-    # grouping and digests (see _sqlite_groups.py): a group per channel × tenant × `by`
-    # values, its items (one per dedup key), and what each summary delivery carried
-    6: """
-    CREATE TABLE delivery_groups (
-        id             TEXT PRIMARY KEY,
-        kind           TEXT NOT NULL CHECK (kind IN ('group','digest')),
-        channel        TEXT NOT NULL,
-        tenant         TEXT,
-        provider       TEXT NOT NULL,
-        key            TEXT NOT NULL,
-        labels         TEXT NOT NULL DEFAULT '{}',
-        created        REAL NOT NULL,
-        updated        REAL NOT NULL,
-        due            REAL,
-        last_sent      REAL,
-        last_delivery  TEXT,
-        lease_owner    TEXT,
-        lease_until    REAL
-    );
-    CREATE INDEX delivery_groups_due ON delivery_groups (due);
-    CREATE TABLE group_items (
-        group_id     TEXT NOT NULL REFERENCES delivery_groups(id) ON DELETE CASCADE,
-        dedup_key    TEXT NOT NULL,
-        delivery_id  TEXT NOT NULL,
-        message_id   TEXT NOT NULL,
-        created      REAL NOT NULL,
-        updated      REAL NOT NULL,
-        severity     TEXT NOT NULL,
-        state        TEXT NOT NULL CHECK (state IN ('firing','resolved')),
-        message      TEXT NOT NULL,
-        seen         INTEGER NOT NULL DEFAULT 1,
-        changed      INTEGER NOT NULL DEFAULT 1,
-        sent_in      TEXT,
-        PRIMARY KEY (group_id, dedup_key)
-    );
-    CREATE TABLE group_carried (
-        delivery_id    TEXT NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
-        position       INTEGER NOT NULL,
-        item_delivery  TEXT NOT NULL,
-        dedup_key      TEXT NOT NULL,
-        state          TEXT NOT NULL,
-        title          TEXT NOT NULL DEFAULT '',
-        new            INTEGER NOT NULL DEFAULT 1,
-        PRIMARY KEY (delivery_id, position)
-    );
-    CREATE INDEX group_carried_item ON group_carried (item_delivery);
-    """,
-    # stored channels (added by users and tenants, secrets encrypted) and their audit.
-    # The unique index is on COALESCE(tenant, ''): root channels have tenant NULL, and
-    # NULLs never collide in a plain UNIQUE constraint.
-    7: """
-    CREATE TABLE stored_channels (
-        id            TEXT PRIMARY KEY,
-        tenant        TEXT,
-        name          TEXT NOT NULL,
-        provider      TEXT NOT NULL,
-        spec          TEXT NOT NULL,
-        secrets       TEXT NOT NULL,
-        target        TEXT NOT NULL DEFAULT '',
-        description   TEXT,
-        created       REAL NOT NULL,
-        updated       REAL NOT NULL,
-        created_by    TEXT,
-        updated_by    TEXT
-    );
-    CREATE UNIQUE INDEX stored_channels_scope ON stored_channels (COALESCE(tenant, ''), name);
-    CREATE TABLE channel_audit (
-        id        INTEGER PRIMARY KEY AUTOINCREMENT,
-        at        REAL NOT NULL,
-        tenant    TEXT,
-        channel   TEXT NOT NULL,
-        action    TEXT NOT NULL
-                  CHECK (action IN ('created','edited','tested','removed','rekeyed')),
-        actor     TEXT,
-        detail    TEXT
-    );
-    CREATE INDEX channel_audit_channel ON channel_audit (channel, tenant, id);
-    CREATE TABLE stored_channels_revision (
-        id        INTEGER PRIMARY KEY CHECK (id = 1),
-        revision  INTEGER NOT NULL
-    );
-    INSERT INTO stored_channels_revision (id, revision) VALUES (1, 0);
-    """,
+    **migrations(SQLITE_WORDS),
 }
+SCHEMA_VERSION = max(MIGRATIONS)

@@ -36,6 +36,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
+from .._masking import masked_location
+
 #: Where Debian's ``postgresql`` package puts the server binaries, one directory per version.
 DEBIAN_PG_BIN = "/usr/lib/postgresql/*/bin"
 PG_INSTALL_HINT = "apt-get install postgresql"
@@ -331,8 +333,8 @@ class PostgresServer(_Service):
 
     @property
     def masked_url(self) -> str:
-        """:attr:`url` with the password replaced by ``***``: for messages and reprs."""
-        return self.url.replace(f":{self.password}@", ":***@")
+        """:attr:`url` with ``***`` in the password's place: for messages and reprs."""
+        return masked_location(self.url)
 
     @property
     def admin_url(self) -> str:
@@ -354,7 +356,8 @@ class PostgresServer(_Service):
             ) from None
         return {"user": pg.pw_uid, "group": pg.pw_gid, "extra_groups": []}
 
-    def _run(self, argv: list[str], *, as_server: bool) -> None:
+    def _run(self, argv: list[str], *, as_server: bool) -> bytes:
+        """Run a PostgreSQL program; its standard output, or :class:`ServerFailed`."""
         result = subprocess.run(
             argv,
             stdin=subprocess.DEVNULL,
@@ -367,6 +370,8 @@ class PostgresServer(_Service):
         if result.returncode != 0:
             output = (result.stdout + result.stderr).decode(errors="replace").strip()
             raise ServerFailed(f"{Path(argv[0]).name} failed ({result.returncode}): {output}")
+        out: bytes = result.stdout
+        return out
 
     def _initdb(self) -> None:
         directory = self._ensure_dir()
@@ -487,6 +492,24 @@ class PostgresServer(_Service):
         self._psql(f'CREATE DATABASE "{name}" OWNER {self.user}')
         return self.url_for(name)
 
+    def dump(self, name: str | None = None) -> bytes:
+        """``pg_dump`` of database ``name`` (default :attr:`dbname`): what a backup holds.
+
+        Plain SQL, every row of every table, for tests that check what an operator's backup
+        would give away. Runs as the superuser over the unix socket (as the ``postgres``
+        user when root, like the server).
+        """
+        name = name or self.dbname
+        if not _IDENTIFIER.fullmatch(name):
+            raise ValueError(f"database name must be a plain SQL identifier: {name!r}")
+        assert self._bin is not None
+        program = self._bin / "pg_dump"
+        if not os.access(program, os.X_OK):
+            raise ServerNotFound(f"{program} not found: {PG_INSTALL_HINT} (postgresql-client)")
+        argv = [str(program), "-h", str(self.socket_dir)]
+        argv += ["-p", str(self._require_port()), "-U", "postgres", "--no-password", "-d", name]
+        return self._run(argv, as_server=True)
+
     def drop_database(self, name: str) -> None:
         """Drop database ``name``, disconnecting whoever is still connected to it."""
         if not _IDENTIFIER.fullmatch(name):
@@ -540,7 +563,8 @@ class RedisServer(_Service):
 
     @property
     def masked_url(self) -> str:
-        return self.url.replace(f":{self.password}@", ":***@") if self.password else self.url
+        """:attr:`url` with ``***`` in the password's place (when there is one)."""
+        return masked_location(self.url)
 
     def command(self, *args: str, timeout: float = 5.0) -> bytes:
         """Send one command, return the first line of the answer (``+OK``, ``+PONG``, ``-ERR…``).

@@ -4,18 +4,24 @@ Every change to a stored channel writes its audit row and bumps the one-row coun
 ``stored_channels_revision`` in the same transaction: routers in other processes read
 the counter (:meth:`stored_revision`) and re-read the channels only when it moved. A
 counter row rather than the audit's highest id: on a server database, ids are handed out
-in insert order, not commit order, and a late commit of a lower id would go unseen.
+in insert order, not commit order, and a late commit of a lower id would go unseen. (The
+counter's row lock also makes changes to stored channels take turns on PostgreSQL.)
+
+One text for both backends (see :mod:`._sql_base`). A name taken in its tenant is found
+by the insert itself (``ON CONFLICT DO NOTHING`` on the unique index over
+``(COALESCE(tenant, ''), name)``), not by catching an error: on PostgreSQL an error
+would abort the transaction the caller may still be using.
 """
 
 from __future__ import annotations
 
-import sqlite3
+from typing import Any
 
 import attrs
 
 from .._errors import StoreError
 from ._records import ChannelAudit, StoredChannel, columns, mapper
-from ._sqlite_base import SqliteBase
+from ._sql_base import SqlBase
 
 _COLUMNS = ", ".join(columns(StoredChannel))
 _AUDIT_COLUMNS = ", ".join(c for c in columns(ChannelAudit) if c != "id")
@@ -24,21 +30,24 @@ _audit = mapper(ChannelAudit)
 _SCOPE = "COALESCE(tenant, '') = COALESCE(?, '') AND name = ?"
 
 
-class ChannelsSQL(SqliteBase):
+class StoredChannelsSQL(SqlBase):
     def stored_channels(self) -> list[StoredChannel]:
-        rows = self._db.execute(
-            f"SELECT {_COLUMNS} FROM stored_channels ORDER BY COALESCE(tenant, ''), name"
-        ).fetchall()
+        with self._statement() as db:
+            rows = db.execute(
+                f"SELECT {_COLUMNS} FROM stored_channels ORDER BY COALESCE(tenant, ''), name"
+            ).fetchall()
         return [_stored(r) for r in rows]
 
     def stored_channel(self, name: str, tenant: str | None) -> StoredChannel | None:
-        row = self._db.execute(
-            f"SELECT {_COLUMNS} FROM stored_channels WHERE {_SCOPE}", (tenant, name)
-        ).fetchone()
+        with self._statement() as db:
+            row = db.execute(
+                self._sql(f"SELECT {_COLUMNS} FROM stored_channels WHERE {_SCOPE}"), (tenant, name)
+            ).fetchone()
         return _stored(row) if row else None
 
     def stored_revision(self) -> int:
-        row = self._db.execute("SELECT revision FROM stored_channels_revision").fetchone()
+        with self._statement() as db:
+            row = db.execute("SELECT revision FROM stored_channels_revision").fetchone()
         return int(row[0]) if row else 0
 
     def put_stored_channel(
@@ -47,18 +56,21 @@ class ChannelsSQL(SqliteBase):
         self._own_writes += 1
         with self._write() as db:
             if create:
-                try:
-                    db.execute(
+                cursor = db.execute(
+                    self._sql(
                         f"INSERT INTO stored_channels ({_COLUMNS}) VALUES"
-                        f" ({','.join('?' * len(attrs.fields(StoredChannel)))})",
-                        attrs.astuple(channel),
-                    )
-                except sqlite3.IntegrityError:
-                    return False
+                        f" ({','.join('?' * len(attrs.fields(StoredChannel)))})"
+                        " ON CONFLICT DO NOTHING"
+                    ),
+                    attrs.astuple(channel),
+                )
             else:
                 cursor = db.execute(
-                    "UPDATE stored_channels SET provider = ?, spec = ?, secrets = ?, target = ?,"
-                    f" description = ?, updated = ?, updated_by = ? WHERE {_SCOPE}",
+                    self._sql(
+                        "UPDATE stored_channels SET provider = ?, spec = ?, secrets = ?,"
+                        " target = ?, description = ?, updated = ?, updated_by = ?"
+                        f" WHERE {_SCOPE}"
+                    ),
                     (
                         channel.provider,
                         channel.spec,
@@ -71,8 +83,8 @@ class ChannelsSQL(SqliteBase):
                         channel.name,
                     ),
                 )
-                if cursor.rowcount == 0:
-                    return False
+            if cursor.rowcount == 0:  # the name is taken (create), or there is none (update)
+                return False
             self._insert_audit(db, audit)
             self._bump(db)
         return True
@@ -80,7 +92,9 @@ class ChannelsSQL(SqliteBase):
     def remove_stored_channel(self, name: str, tenant: str | None, *, audit: ChannelAudit) -> bool:
         self._own_writes += 1
         with self._write() as db:
-            cursor = db.execute(f"DELETE FROM stored_channels WHERE {_SCOPE}", (tenant, name))
+            cursor = db.execute(
+                self._sql(f"DELETE FROM stored_channels WHERE {_SCOPE}"), (tenant, name)
+            )
             if cursor.rowcount == 0:
                 return False
             self._insert_audit(db, audit)
@@ -106,17 +120,21 @@ class ChannelsSQL(SqliteBase):
             args.append(tenant)
         if where:
             sql += " WHERE " + " AND ".join(where)
-        rows = self._db.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
-        return [_audit(r) for r in rows]
+        with self._statement() as db:
+            rows = db.execute(self._sql(sql + " ORDER BY id DESC LIMIT ?"), (*args, limit))
+            return [_audit(r) for r in rows.fetchall()]
 
     @staticmethod
-    def _bump(db: sqlite3.Connection) -> None:
+    def _bump(db: Any) -> None:
         db.execute("UPDATE stored_channels_revision SET revision = revision + 1 WHERE id = 1")
 
-    @staticmethod
-    def _insert_audit(db: sqlite3.Connection, entry: ChannelAudit) -> None:
+    def _insert_audit(self, db: Any, entry: ChannelAudit) -> None:
         values = attrs.astuple(entry)[:-1]  # all but the id, which the table assigns
         try:
-            db.execute(f"INSERT INTO channel_audit ({_AUDIT_COLUMNS}) VALUES (?,?,?,?,?,?)", values)
-        except sqlite3.IntegrityError as exc:
-            raise StoreError(f"cannot record the audit entry: {exc}") from None
+            db.execute(
+                self._sql(f"INSERT INTO channel_audit ({_AUDIT_COLUMNS}) VALUES (?,?,?,?,?,?)"),
+                values,
+            )
+        except self._integrity_errors as exc:
+            detail = " ".join(str(exc).split())
+            raise StoreError(f"cannot record the audit entry: {detail}") from None
