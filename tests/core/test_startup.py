@@ -274,3 +274,32 @@ def test_a_one_message_send_uses_httpx_alone(tmp_path, recorder):
     assert code == 0
     assert len(recorder.requests) == 1
     assert "httpx" in modules and "aiohttp" not in modules
+
+
+def test_a_broken_plugin_fails_only_what_needs_it(tmp_path, recorder):
+    """A plugin that cannot be imported: one clear line where it is needed, no traceback;
+    a send to a provider of another plugin does not import it at all."""
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    install(site, "broken")
+    (site / "broken_plugin.py").write_text("raise ImportError('needs libfoo')\n")
+    env = {"PYTHONPATH": str(site), "NOTIFY_CACHE_DIR": str(cache)}
+
+    listed = run_notify("plugins", cwd=tmp_path, env=env)
+    assert listed.returncode == 2
+    assert listed.stderr.strip().splitlines() == [
+        "notify: error: plugin 'broken' (broken_plugin) failed to import: needs libfoo; "
+        "set NOTIFY_BLOCK_PLUGINS=broken to skip it"
+    ]
+    sent = run_notify(
+        "send",
+        "--url",
+        f"{recorder.url}/ok",
+        "--provider",
+        "webhook",
+        "-t",
+        "still works",
+        cwd=tmp_path,
+        env=env,
+    )
+    assert sent.returncode == 0, sent.stderr
+    assert len(recorder.requests) == 1
