@@ -119,3 +119,31 @@ def _aiohttp_sink(port: int) -> Iterator[tuple[str, str]]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+SLOW_SINK = """
+import asyncio, sys
+from aiohttp import web
+
+async def answer(request):
+    await request.read()
+    await asyncio.sleep(float(sys.argv[2]))
+    return web.Response(text="ok")
+
+app = web.Application()
+app.router.add_route("*", "/{tail:.*}", answer)
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)
+"""
+
+
+@contextlib.contextmanager
+def slow_sink(delay: float) -> Iterator[str]:
+    """A sink in its own process that answers every request ``delay`` seconds late."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_SINK, str(port), str(delay)])
+    try:
+        _wait_port(port)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

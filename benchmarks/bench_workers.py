@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import datetime
 import os
 import platform
@@ -33,13 +32,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _sink import _wait_port, free_port, sink
+from _sink import sink, slow_sink
 
 from notify_core import Channel, Message, Notifier, Providers, Rate, parse_config
 from notify_core._limits_gcra import GcraLimiter, interval_us
@@ -55,33 +54,6 @@ CLI = [sys.executable, "-c", "import sys; from notify_core._cli import main; sys
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFY_")}
 UNLIMITED = Rate(per_second=1e6, burst=10**6)
 MARKERS = ("<!-- bench_workers: begin -->", "<!-- bench_workers: end -->")
-
-SLOW_SINK = """
-import asyncio, sys
-from aiohttp import web
-
-async def answer(request):
-    await request.read()
-    await asyncio.sleep(float(sys.argv[2]))
-    return web.Response(text="ok")
-
-app = web.Application()
-app.router.add_route("*", "/{tail:.*}", answer)
-web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)
-"""
-
-
-@contextlib.contextmanager
-def slow_sink(delay: float) -> Iterator[str]:
-    """A sink in its own process that answers every request ``delay`` seconds late."""
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", SLOW_SINK, str(port), str(delay)])
-    try:
-        _wait_port(port)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def cpu_seconds(pid: int) -> float:

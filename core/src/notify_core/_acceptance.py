@@ -95,12 +95,12 @@ class Acceptance:
             self._cache.clear()
         return self._cache
 
-    def off_reason(self, channel: Channel) -> str | None:
+    def off_reason(self, channel: Channel, cache: dict[str, Any] | None = None) -> str | None:
         """Why ``channel`` must not be sent to now: a kill switch or a disable, else None."""
         reason = switch_reason(channel, self.env)
         if reason:
             return reason
-        cache = self._cached()
+        cache = self._cached() if cache is None else cache
         key = "off:" + channel.key
         if key not in cache:
             state = self.store.channel_state(channel.key)
@@ -108,19 +108,20 @@ class Acceptance:
         off: str | None = cache[key]
         return off
 
-    def silences(self, now: float) -> list[Silence]:
-        cache = self._cached()
+    def silences(self, now: float, cache: dict[str, Any] | None = None) -> list[Silence]:
+        cache = self._cached() if cache is None else cache
         if "silences" not in cache:
             cache["silences"] = self.store.silences(active_at=now)
         return [s for s in cache["silences"] if s.until > now]
 
     def verdict(self, channel: Channel, message: Message, tenant: str | None) -> Verdict:
         """The verdict for a new delivery of ``message`` to ``channel``."""
-        reason = self.off_reason(channel)
+        cache = self._cached()  # asked of the store once a verdict, not once a question
+        reason = self.off_reason(channel, cache)
         if reason:
             return Verdict(reason)
         now = self.clock.time()
-        for silence in self.silences(now):
+        for silence in self.silences(now, cache):
             if silence_applies(silence, message.event, channel.name, tenant):
                 why = f": {silence.reason}" if silence.reason else ""
                 until = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(silence.until))

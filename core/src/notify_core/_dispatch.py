@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+import sys
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, TypeVar
 
 import attrs
 
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from ._http import Clients
 
 log = logging.getLogger("notify")
+T = TypeVar("T")
 
 #: Told of every attempt once it is recorded (``Notifier.on_attempt``): the delivery's new
 #: state and the attempt itself (secrets already masked).
@@ -257,7 +259,7 @@ class Dispatcher:
             started = self.clock.time()
             t0 = self.clock.monotonic()
             try:
-                outcome = await asyncio.wait_for(  # a hard cap, for plugins that hang
+                outcome = await _capped(  # a hard cap, for plugins that hang
                     self.providers.send(job.channel, job.payload, context, client),
                     attempt_cap(job.channel.timeout),
                 )
@@ -373,6 +375,18 @@ class Dispatcher:
             http_status=outcome.http_status,
             next_attempt=next_at,
         )
+
+
+async def _capped(awaitable: Awaitable[T], seconds: float) -> T:
+    """``awaitable``, cancelled after ``seconds`` (TimeoutError).
+
+    ``asyncio.timeout`` (3.11) runs it in the caller's task; ``wait_for`` made a task of
+    it, ~11 µs and two more turns of the event loop for every attempt.
+    """
+    if sys.version_info >= (3, 11):
+        async with asyncio.timeout(seconds):
+            return await awaitable
+    return await asyncio.wait_for(awaitable, seconds)  # pragma: no cover - Python 3.10
 
 
 def _is_http_error(exc: BaseException) -> bool:

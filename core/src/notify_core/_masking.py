@@ -10,6 +10,7 @@ the provider's declared secret keys, and by a conservative URL heuristic.
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -18,6 +19,13 @@ from urllib.parse import parse_qsl, unquote, unquote_plus, urlsplit
 _SECRET_KEY = re.compile(
     r"(secret|token|password|passwd|(?<!dedup_)key|authorization|signature|sig)$",
     re.IGNORECASE,
+)
+#: How a key :func:`is_secret_key` takes for a secret's ends in JSON text, lower-cased:
+#: its ending, then ``":``. In a JSON document a ``"`` followed by ``:`` only ever
+#: closes a key (a quote inside a string is escaped, and a value is never followed by
+#: ``:``), and no letter of these endings is ever escaped, so every such key is found.
+_SECRET_ENDINGS = tuple(
+    f'{w}":' for w in ("secret", "token", "password", "passwd", "authorization", "signature", "sig")
 )
 #: The shortest string taken for a secret. Shorter values are never masked (and never
 #: checked for leaks by the contract kit): masking every ``on`` or ``eu`` a channel
@@ -192,7 +200,7 @@ class Masker:
     Values shorter than :data:`MIN_SECRET` are ignored, whoever declared them.
     """
 
-    __slots__ = ("_pattern", "_secrets")
+    __slots__ = ("_pattern", "_plain", "_secrets")
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         unique = {s for s in secrets if len(s) >= MIN_SECRET}
@@ -200,6 +208,9 @@ class Masker:
         self._pattern = (
             re.compile("|".join(re.escape(s) for s in self._secrets)) if self._secrets else None
         )
+        #: every secret is written in JSON text as it is (no quote, backslash or control
+        #: character to escape), so a search of the text finds it wherever a value holds it
+        self._plain = all(json.dumps(s, ensure_ascii=False)[1:-1] == s for s in self._secrets)
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -212,6 +223,28 @@ class Masker:
         if self._pattern is None or not value:
             return value
         return self._pattern.sub(_replacer, value)
+
+    def untouched(self, document: str) -> bool:
+        """Whether :meth:`data` leaves the JSON ``document``'s value as it is.
+
+        True when no secret occurs anywhere in the text and no key looks like a secret's
+        (whose value :meth:`data` masks whole): a few searches of the text, ~2 µs. Then
+        the serialised payload can be stored as it is, instead of walked value by value
+        and serialised again (~15 µs a delivery). When in doubt, False and the caller
+        walks: a secret JSON would escape, a value that merely looks like such a key,
+        or any non-ASCII text (letters such as ``ſ`` or ``K`` match ASCII ones when
+        :func:`is_secret_key` ignores case).
+        """
+        pattern = self._pattern
+        if pattern is not None and (not self._plain or pattern.search(document)):
+            return False
+        if not document.isascii():
+            return False
+        low = document.lower()
+        if any(ending in low for ending in _SECRET_ENDINGS):
+            return False
+        keys = low.count('key":')  # every "…key" but dedup_key / dedup-key
+        return keys == 0 or keys == low.count('dedup_key":') + low.count('dedup-key":')
 
     def data(self, value: Any, *, key: str = "") -> Any:
         """Mask strings anywhere in nested data; values under secret-looking keys entirely.

@@ -15,7 +15,7 @@ import secrets
 import socket
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -127,6 +127,9 @@ class Notifier:
             else self.config.limiter
         )
         self._transport = transport
+        #: which connection pool sends (see ``_http._transport.Pool``): ``notify send``
+        #: picks httpx's own, since one message does not repay importing aiohttp
+        self.http_pool: Literal["aiohttp", "httpx"] = "aiohttp"
         # parsed now: a malformed NOTIFY_REROUTE must fail before anything is stored
         self._reroute = (
             dict(reroute) if reroute is not None else parse_reroute(self.env.get(REROUTE_ENV))
@@ -275,7 +278,12 @@ class Notifier:
         from ._http import Clients
 
         concurrency = concurrency or self.concurrency
-        clients = Clients(transport=self._transport, concurrency=concurrency, reroute=self._reroute)
+        clients = Clients(
+            transport=self._transport,
+            concurrency=concurrency,
+            reroute=self._reroute,
+            pool=self.http_pool,
+        )
         writer = BatchWriter(self.store)
         limiter = self._limiter(writer)
         dispatcher = Dispatcher(
@@ -448,6 +456,66 @@ class Notifier:
         # read after the write: a grouped delivery learns its reason from its group there
         results = [*accepted.results, *submitted]
         return SendResult(message_id=accepted.message_id, deliveries=accepted.ordered(results))
+
+    async def asend_many(
+        self,
+        messages: Iterable[Message],
+        to: Sequence[str | Channel] | None = None,
+        *,
+        tenant: str | None = None,
+        wait: float | None = None,
+    ) -> list[SendResult]:
+        """Send a batch: every delivery of every message stored in one transaction.
+
+        Each message is routed as :meth:`asend` routes it (``to``, ``tenant`` apply to
+        all); a message that cannot be routed or built raises before anything is stored.
+        Then every delivery is attempted concurrently, paced per channel, and the batch
+        waits up to ``wait`` seconds for final outcomes. One :class:`SendResult` per
+        message, in order. See docs/guide.md, "Sending in bulk".
+        """
+        from ._bulk import send_many
+
+        return await send_many(self, messages, to, tenant=tenant, wait=wait)
+
+    def send_many(
+        self,
+        messages: Iterable[Message],
+        to: Sequence[str | Channel] | None = None,
+        *,
+        tenant: str | None = None,
+        wait: float | None = None,
+    ) -> list[SendResult]:
+        """Blocking twin of :meth:`asend_many`."""
+        return self._bridge.run(self.asend_many(messages, to, tenant=tenant, wait=wait))
+
+    async def aemit_many(
+        self,
+        events: Iterable[tuple[str, Mapping[str, Any] | None]],
+        *,
+        tenant: str | None = None,
+        severity: Severity | str | None = None,
+        to: Sequence[str | Channel] | None = None,
+        wait: float | None = None,
+    ) -> list[SendResult]:
+        """:meth:`asend_many` of ``(event, data)`` pairs, each through its template."""
+        from ._bulk import messages_for
+
+        messages = messages_for(self, events, severity)
+        return await self.asend_many(messages, to, tenant=tenant, wait=wait)
+
+    def emit_many(
+        self,
+        events: Iterable[tuple[str, Mapping[str, Any] | None]],
+        *,
+        tenant: str | None = None,
+        severity: Severity | str | None = None,
+        to: Sequence[str | Channel] | None = None,
+        wait: float | None = None,
+    ) -> list[SendResult]:
+        """Blocking twin of :meth:`aemit_many`."""
+        return self._bridge.run(
+            self.aemit_many(events, tenant=tenant, severity=severity, to=to, wait=wait)
+        )
 
     async def _attempt_now(
         self, ids: Sequence[str], deadline: float, *, explicit: bool = False

@@ -97,19 +97,24 @@ class Unsendable:
 def payload_record(payload: Payload, masker: Masker) -> str:
     """The payload as stored and shown: body and headers, every secret masked."""
     body = payload.body
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", errors="replace")
-    record = {
+    head = {
         "method": payload.method,
         "url": masker.text(payload.url) if payload.url else None,
         "headers": {
             k: "****" if k.lower() != "content-type" else v for k, v in payload.headers.items()
         },
-        # value by value, never over the serialised text: a short secret-looking value
-        # (a query flag) could match JSON syntax and corrupt the record
-        "body": masker.data(body),
     }
-    return json.dumps(record, ensure_ascii=False)
+    if not isinstance(body, bytes | str):
+        # the body as it is sent, serialised once already: stored as it is when it holds
+        # nothing to mask (the common case), instead of walked and serialised again
+        sent = payload.content().decode()
+        if masker.untouched(sent):
+            return json.dumps(head, ensure_ascii=False)[:-1] + ', "body": ' + sent + "}"
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", errors="replace")
+    # value by value, never over the serialised text: a short secret-looking value
+    # (a query flag) could match JSON syntax and corrupt the record
+    return json.dumps({**head, "body": masker.data(body)}, ensure_ascii=False)
 
 
 class Outbox:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Iterable, Mapping
-from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any, cast
 
 import attrs
@@ -13,6 +12,7 @@ import pluggy
 
 from . import hookspecs
 from ._channel import Channel
+from ._entrypoints import ENTRY_POINT_GROUP, PluginEntry, plugin_index
 from ._errors import InvalidTarget, NotifyError, PayloadError, UnknownProvider
 from ._http import CorePlugin, generic_outcome
 from ._masking import Masker, is_secret_key, url_secrets
@@ -22,7 +22,6 @@ from ._provider import Outcome, Payload, ProviderSpec, SendContext, Target
 if TYPE_CHECKING:
     import httpx
 
-ENTRY_POINT_GROUP = "notify_core.providers"
 BLOCK_ENV = "NOTIFY_BLOCK_PLUGINS"
 
 
@@ -55,27 +54,49 @@ class Providers:
         self._specs: dict[str, InstalledProvider] | None = None
         self._owners: dict[str, object] = {}
         self._callers: dict[tuple[str, str], pluggy.HookCaller] = {}
-        self._core = CorePlugin(self.classify)
+        self._core = CorePlugin(self.classify, self.classifies_plainly)
+        self._plain: dict[str, bool] = {}
         self.pm.register(self._core, name="notify_core.builtin")
         #: entry points skipped because ``NOTIFY_BLOCK_PLUGINS`` names them
         self.blocked: dict[str, str] = {}
+        #: discovered entry points not imported yet, by name (see :meth:`discover`)
+        self._pending: dict[str, PluginEntry] = {}
         from ._console import ConsolePlugin  # the one provider that needs nothing installed
 
-        self.register(ConsolePlugin(), name="console", distribution="notify-core")
+        self._register(ConsolePlugin(), name="console", distribution="notify-core")
 
     @classmethod
     def discover(cls, env: Mapping[str, str] | None = None) -> Providers:
-        """Load every plugin of the entry-point group that is not blocked."""
+        """Every plugin of the entry-point group that is not blocked, imported when needed.
+
+        Importing a plugin costs milliseconds (its own imports: SMTP, e-mail parsing,
+        Slack's blocks); a process that sends to one provider needs one. So a plugin is
+        imported when a provider it declares is asked for: the plugin whose entry point
+        has the provider's name first (the convention: ``slack = "notify_slack"``),
+        every other one when that one does not declare it, and every one for what needs
+        them all (:attr:`installed`, :meth:`infer`, an unknown name's error).
+        """
         providers = cls()
         blocked = blocked_plugins(env)
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
+        for ep in plugin_index(ENTRY_POINT_GROUP).entries:  # cached: see _entrypoints
             if ep.name in blocked:
                 providers.blocked[ep.name] = ep.value
                 continue
-            providers._load(ep)
+            providers._pending.setdefault(ep.name, ep)
         return providers
 
-    def _load(self, ep: EntryPoint) -> None:
+    def _load_pending(self, name: str | None = None) -> None:
+        """Import the discovered plugins still waiting: the one named, or all of them."""
+        if name is None:
+            entries = list(self._pending.values())
+            self._pending.clear()
+        else:
+            entry = self._pending.pop(name, None)
+            entries = [entry] if entry is not None else []
+        for ep in entries:
+            self._load(ep)
+
+    def _load(self, ep: PluginEntry) -> None:
         try:
             plugin = ep.load()
         except Exception as exc:  # say which plugin, and how to run without it
@@ -85,27 +106,55 @@ class Providers:
             ) from exc
         if self.pm.is_registered(plugin):
             return
-        self.register(
+        self._register(
             plugin,
             name=ep.name,
-            distribution=ep.dist.name if ep.dist else "?",
-            version=ep.dist.version if ep.dist else "?",
+            distribution=ep.distribution,
+            version=ep.version,
         )
 
     def register(
         self, plugin: object, *, name: str | None = None, distribution: str = "", version: str = ""
     ) -> None:
-        """Register a plugin object by hand (tests, host applications)."""
+        """Register a plugin object by hand (tests, host applications).
+
+        The discovered plugins are imported first, so that what they declare keeps
+        precedence over a plugin registered later, as when every one was imported at once.
+        """
+        self._load_pending()
+        self._register(plugin, name=name, distribution=distribution, version=version)
+
+    def _register(
+        self, plugin: object, *, name: str | None = None, distribution: str = "", version: str = ""
+    ) -> None:
         name = name or getattr(plugin, "__name__", None) or type(plugin).__name__
         self.pm.register(plugin, name=name)
         self._origins[id(plugin)] = (name, distribution, version)
         self._specs = None
         self._callers.clear()
+        self._plain.clear()
 
     # -- declarations --------------------------------------------------------------
 
     @property
     def installed(self) -> dict[str, InstalledProvider]:
+        """Every provider of every plugin (this imports the plugins not imported yet)."""
+        self._load_pending()
+        return self._declared()
+
+    def _find(self, name: str) -> InstalledProvider | None:
+        """The provider ``name``, importing only the plugins needed to find it."""
+        found = self._declared().get(name)
+        if found is None and self._pending:
+            self._load_pending(name)
+            found = self._declared().get(name)
+            if found is None:
+                self._load_pending()
+                found = self._declared().get(name)
+        return found
+
+    def _declared(self) -> dict[str, InstalledProvider]:
+        """The providers of the plugins registered so far."""
         if self._specs is None:
             specs: dict[str, InstalledProvider] = {}
             for impl in self.pm.hook.register_providers.get_hookimpls():
@@ -134,6 +183,18 @@ class Providers:
             caller = self._callers[(name, provider)] = self.pm.subset_hook_caller(name, others)
         return caller
 
+    def classifies_plainly(self, provider: str) -> bool:
+        """Whether only the core reads ``provider``'s answers (no plugin ``classify_response``).
+
+        Such answers need no ``httpx.Response``: the core's reading
+        (:func:`~notify_core.plugin.generic_outcome`) takes aiohttp's answer as it is.
+        """
+        plain = self._plain.get(provider)
+        if plain is None:
+            impls = self._hook("classify_response", provider).get_hookimpls()
+            plain = self._plain[provider] = all(i.plugin is self._core for i in impls)
+        return plain
+
     def classify(self, channel: Channel, response: httpx.Response) -> Outcome:
         """What the provider makes of an HTTP answer (the core's reading by default).
 
@@ -156,10 +217,10 @@ class Providers:
         return outcome
 
     def spec(self, name: str) -> ProviderSpec:
-        try:
-            return self.installed[name].spec
-        except KeyError:
-            raise UnknownProvider(self._unknown_message(name)) from None
+        found = self._find(name)
+        if found is None:
+            raise UnknownProvider(self._unknown_message(name))
+        return found.spec
 
     def _unknown_message(self, name: str) -> str:
         """What to do about a provider that is not there: unblock, fix a typo, or install."""
@@ -209,7 +270,7 @@ class Providers:
         The heuristics guess; values the plugin declared public (``Target.public``: a
         topic name, a chat id) are never taken for secrets.
         """
-        spec = self.installed.get(channel.provider)
+        spec = self._find(channel.provider)
         secrets: list[str] = list(target.secrets)
         public = set(target.public)
         for url in (channel.url, target.url):

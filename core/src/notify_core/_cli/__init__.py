@@ -10,24 +10,7 @@ from __future__ import annotations
 import sys
 import traceback
 
-import typer
-
 from .._errors import NotifyError
-from . import (  # noqa: F401  (they register their commands)
-    _channels,
-    _groups,
-    _init,
-    _log,
-    _plugins,
-    _retry,
-    _scaffold,
-    _send,
-    _serve,
-    _silences,
-    _stored,
-    _worker,
-)
-from ._common import app, state
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -36,10 +19,25 @@ EXIT_USAGE = 2
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``notify`` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args == ["--version"]:  # answered before typer and the commands are imported
+        from ._version import version_text
+
+        sys.stdout.write(version_text())
+        return 0
+    return _run(args)
+
+
+def _run(args: list[str]) -> int:
+    """The command line through typer: every command and ``--help``."""
+    import typer
+
+    from ._commands import command_for  # the modules register their commands
+    from ._common import state
+
     state.debug = "--debug" in args
     if state.debug:  # accepted anywhere on the line, not only before the command
         args = ["--debug", *(a for a in args if a != "--debug")]
-    command = typer.main.get_command(app)
+    command = command_for(args)
     if not args:  # `notify` alone asks what there is: the help, on stdout, exit 0
         with command.make_context("notify", ["--help"], resilient_parsing=True) as help_ctx:
             sys.stdout.write(command.get_help(help_ctx) + "\n")

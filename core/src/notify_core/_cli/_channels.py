@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import attrs
 import typer
 
-from .._channel import Channel
-from .._config import DEFAULT_EXECUTOR, NO_CONFIG, find_config, load_config
 from .._errors import ConfigError, NotifyError, StoreError
-from .._executor import load_executor
-from .._health import state_label
-from .._manage import default_actor
-from .._models import Message
-from .._notifier import Notifier
-from .._plugins import Providers
-from .._store import ChannelState
 from ._common import (
     ActorOpt,
     ConfigOpt,
@@ -33,8 +23,16 @@ from ._common import (
     when,
 )
 
+if TYPE_CHECKING:  # loaded by the commands that use them, not for `notify --help`
+    from .._channel import Channel
+    from .._models import Message
+    from .._notifier import Notifier
+
 
 def _channel_state(notifier: Notifier, key: str, enabled_in_config: bool) -> dict[str, Any]:
+    from .._health import state_label
+    from .._store import ChannelState
+
     try:
         state = notifier.store.channel_state(key)
     except StoreError:  # nothing sent yet: no database, no history
@@ -137,6 +135,11 @@ def check(config: ConfigOpt = None, json_out: JsonOpt = False) -> int:
 
     Example: notify check --config notify.toml
     """
+    from .._config import DEFAULT_EXECUTOR, NO_CONFIG, find_config, load_config
+    from .._executor import load_executor
+    from .._notifier import Notifier
+    from .._plugins import Providers
+
     providers = Providers.discover()
     path = find_config(config)
     if path is None:
@@ -198,10 +201,16 @@ def check(config: ConfigOpt = None, json_out: JsonOpt = False) -> int:
     return 2 if problems else 0
 
 
-#: What a trial payload is built from: a message with every part filled in.
-_TRIAL = Message(
-    title="notify check", body="A trial message.", event="notify.check", fields={"field": "value"}
-)
+def _trial() -> Message:
+    """What a trial payload is built from: a message with every part filled in."""
+    from .._models import Message
+
+    return Message(
+        title="notify check",
+        body="A trial message.",
+        event="notify.check",
+        fields={"field": "value"},
+    )
 
 
 def _trial_build(notifier: Notifier, channel: Channel) -> dict[str, str] | None:
@@ -212,7 +221,7 @@ def _trial_build(notifier: Notifier, channel: Channel) -> dict[str, str] | None:
     """
     where = f"tenants.{channel.tenant}.channels" if channel.tenant else "channels"
     try:
-        notifier.providers.build(channel, _TRIAL, "check")
+        notifier.providers.build(channel, _trial(), "check")
     except NotifyError as exc:
         return {
             "path": f"{where}.{channel.name}",
@@ -239,6 +248,11 @@ def send_test(
 
     Example: notify test ml-slack
     """
+    import attrs
+
+    from .._manage import default_actor
+    from .._models import Message
+
     wait = wait_seconds(wait)
     with load_notifier(config, db, executor="local") as notifier:
         target = notifier.channel(channel, tenant)

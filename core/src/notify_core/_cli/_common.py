@@ -8,25 +8,25 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import attrs
 import typer
 
-from .._config import NO_CONFIG, find_config, load_config
 from .._duration import parse_duration
 from .._errors import ConfigError, NotifyError
-from .._notifier import Notifier
-from .._plugins import Providers
-from .._store import DeliveryRow
+
+if TYPE_CHECKING:  # the pipeline loads when a command runs, not for `notify --help`
+    from .._notifier import Notifier
+    from .._store import DeliveryRow
 
 
 class UsageError(NotifyError):
     """A malformed option value; the CLI prints it and exits 2."""
 
 
-@attrs.define
 class _State:
+    """Flags of the root command that every command reads."""
+
     debug: bool = False
 
 
@@ -46,11 +46,9 @@ app = typer.Typer(
 def _version(value: bool) -> None:
     if not value:
         return
-    from importlib.metadata import version
+    from ._version import version_text
 
-    typer.echo(f"notify-core {version('notify-core')}")
-    for name, provider in Providers.discover().installed.items():
-        typer.echo(f"{provider.distribution or name} {provider.version}  (provider {name})")
+    typer.echo(version_text(), nl=False)
     raise typer.Exit(0)
 
 
@@ -114,6 +112,10 @@ def load_notifier(
     **kwargs: Any,
 ) -> Notifier:
     """A notifier from the configuration, or one without channels when none is needed."""
+    from .._config import NO_CONFIG, find_config, load_config
+    from .._notifier import Notifier
+    from .._plugins import Providers
+
     providers = Providers.discover()
     found = find_config(config, implicit=implicit)
     if found is None:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from .._errors import NotifyError
-from .._grouping import Outlook, outlook, policy_of
-from .._notifier import Notifier
-from .._store import GroupItem, GroupRow
 from ._common import (
     ConfigOpt,
     DbOpt,
@@ -24,6 +21,11 @@ from ._common import (
     when,
 )
 
+if TYPE_CHECKING:  # loaded by the commands that use them, not for `notify --help`
+    from .._grouping import Outlook
+    from .._notifier import Notifier
+    from .._store import GroupItem, GroupRow
+
 groups_app = typer.Typer(
     help="Open groups and digests, and when each goes out; `notify groups show ID` for one.",
     no_args_is_help=False,
@@ -33,6 +35,8 @@ app.add_typer(groups_app, name="groups")
 
 def _outlook(notifier: Notifier, group: GroupRow, items: list[GroupItem]) -> Outlook:
     """Read with the configuration's policy when there is one (the log works without)."""
+    from .._grouping import outlook, policy_of
+
     policy = None
     if notifier.config.all_channels():
         try:

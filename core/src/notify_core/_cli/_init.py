@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .._config import DEFAULT_CONFIG
-from .._plugins import Providers
 from ._common import UsageError, app
+
+if TYPE_CHECKING:  # loaded by the commands that use them, not for `notify --help`
+    from .._plugins import Providers
 
 HEAD = """\
 # notify configuration: every key is described in docs/configuration.md.
@@ -74,13 +75,15 @@ def starter(providers: Providers) -> str:
 def init(
     path: Annotated[
         Path, typer.Argument(help="Where to write it (default: ./notify.toml).")
-    ] = Path(DEFAULT_CONFIG),
+    ] = Path("notify.toml"),  # _config.DEFAULT_CONFIG, without importing the pipeline
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented starter configuration for the installed providers.
 
     Example: notify init && notify send -t "Hello"
     """
+    from .._plugins import Providers
+
     if path.exists() and not force:
         raise UsageError(f"{path} exists; pass --force to overwrite it")
     try:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import sys
 import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from .._duration import parse_duration
-from .._store import STATUSES, DeliveryRow
 from ._common import (
     ConfigOpt,
     DbOpt,
@@ -25,6 +24,9 @@ from ._common import (
     table,
     when,
 )
+
+if TYPE_CHECKING:  # loaded by the commands that use them, not for `notify --help`
+    from .._store import DeliveryRow
 
 
 def _row_dict(row: DeliveryRow, carried: int | None = None) -> dict[str, Any]:
@@ -73,6 +75,8 @@ def log(
 
     Example: notify log --status failed --since 2h
     """
+    from .._store import STATUSES
+
     if ctx.invoked_subcommand is not None:
         return
     if status is not None and status not in STATUSES:

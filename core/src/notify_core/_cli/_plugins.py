@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
-from .._plugins import Providers
 from ._common import JsonOpt, app, print_json
+
+if TYPE_CHECKING:  # loaded by the commands that use them, not for `notify --help`
+    pass
 
 
 @app.command()
@@ -14,6 +18,8 @@ def plugins(json_out: JsonOpt = False) -> None:
 
     Example: notify plugins --json
     """
+    from .._plugins import Providers
+
     installed = Providers.discover().installed
     if json_out:
         print_json(

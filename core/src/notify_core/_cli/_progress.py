@@ -12,8 +12,11 @@ import shutil
 import sys
 import threading
 import time
+from typing import TYPE_CHECKING
 
-from .._results import Progress
+if TYPE_CHECKING:  # loaded by the commands that use them, not for `notify --help`
+    from .._results import Progress
+
 
 #: Quiet this long first: a send that finishes sooner shows no status line at all.
 QUIET_FOR = 0.5
@@ -22,6 +25,7 @@ EVERY = 0.25
 
 class StatusLine:
     def __init__(self) -> None:
+
         self._lock = threading.Lock()
         self._state: dict[str, Progress] = {}
         self._since: dict[str, float] = {}

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import attrs
 import typer
 
-from .._health import state_label
 from ._common import (
     ConfigOpt,
     DbOpt,
@@ -22,6 +20,9 @@ from ._common import (
     since_time,
     wait_seconds,
 )
+
+if TYPE_CHECKING:  # loaded by the commands that use them, not for `notify --help`
+    pass
 
 
 @app.command()
@@ -42,6 +43,10 @@ def retry(
 
     Example: notify retry --failed --channel ml-slack --since 1d
     """
+    import attrs
+
+    from .._health import state_label
+
     if ids and failed:
         raise UsageError("give delivery IDs or --failed, not both")
     if not ids and not failed:

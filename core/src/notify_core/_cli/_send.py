@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
-import attrs
 import typer
 
-from .._channel import Channel
-from .._models import Action, Field, IncidentState, Message, Severity
-from .._results import SendResult
-from .._routing import adhoc_channel
-from ._adhoc import adhoc_options, adhoc_settings
 from ._common import (
     ConfigOpt,
     DbOpt,
@@ -25,7 +19,14 @@ from ._common import (
     wait_seconds,
     when,
 )
-from ._progress import StatusLine
+
+if TYPE_CHECKING:  # loaded by the commands that use them, not for `notify --help`
+    pass
+
+if TYPE_CHECKING:  # loaded by the commands that use them, not for `notify --help`
+    from .._channel import Channel
+    from .._models import Action, IncidentState, Message
+    from .._results import SendResult
 
 
 def parse_pair(value: str, option: str, what: str) -> tuple[str, str]:
@@ -37,6 +38,8 @@ def parse_pair(value: str, option: str, what: str) -> tuple[str, str]:
 
 
 def parse_action(value: str) -> Action:
+    from .._models import Action
+
     label, url = parse_pair(value, "--action", "LABEL=URL")
     url = url.strip()
     if not url.startswith(("http://", "https://")):
@@ -128,6 +131,13 @@ def send(
     Example: notify send --url https://events.pagerduty.com/v2/enqueue
     --option routing_key=$PD_KEY -t "Disk full" -s error
     """
+    import attrs
+
+    from .._models import Field, Message, Severity
+    from .._routing import adhoc_channel
+    from ._adhoc import adhoc_options, adhoc_settings
+    from ._progress import StatusLine
+
     if title is None:
         raise UsageError("send: --title/-t is required")
     if body == "-":  # a log tail may hold any bytes: they must not lose the message
@@ -160,6 +170,8 @@ def send(
         implicit=url is None,
         executor="local" if url is not None else None,
     )
+    # one message: httpx's own pool; aiohttp's (~0.1 s to import) pays off only for many
+    notifier.http_pool = "httpx"
     with notifier:
         if url is not None:
             if to:
@@ -214,6 +226,8 @@ def _nothing_routed(message: Message) -> str:
 
 
 def _report(result: SendResult, as_json: bool, *, queued_ok: bool) -> None:
+    import attrs
+
     if as_json:
         print_json(
             {

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from .._duration import parse_duration
-from .._store import Silence, new_id
 from ._common import (
     ConfigOpt,
     DbOpt,
@@ -21,6 +20,9 @@ from ._common import (
     table,
     when,
 )
+
+if TYPE_CHECKING:  # loaded by the commands that use them, not for `notify --help`
+    from .._store import Silence
 
 
 @app.command()
@@ -38,6 +40,8 @@ def silence(
 
     Example: notify silence --event "training.*" --channel ml-slack --for 2h --reason "maintenance"
     """
+    from .._store import Silence, new_id
+
     try:
         duration = parse_duration(for_)
     except ValueError as exc:

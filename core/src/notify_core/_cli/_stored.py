@@ -11,15 +11,11 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .._manage import default_actor
-from .._notifier import Notifier
 from .._secrets import SECRET_KEY_ENV, generate_key
-from .._store import ChannelAudit
-from ._adhoc import adhoc_options, adhoc_settings
 from ._channels import channels_app, send_test
 from ._common import (
     ActorOpt,
@@ -34,6 +30,10 @@ from ._common import (
     table,
     when,
 )
+
+if TYPE_CHECKING:  # loaded by the commands that use them, not for `notify --help`
+    from .._notifier import Notifier
+    from .._store import ChannelAudit
 
 NameArg = Annotated[str, typer.Argument(metavar="NAME", help="The channel's name.")]
 Provider = Annotated[
@@ -109,6 +109,8 @@ def _table(
     enabled: bool | None,
 ) -> dict[str, Any]:
     """The options as a channel table, as ``[channels.NAME]`` would hold it."""
+    from ._adhoc import adhoc_options, adhoc_settings
+
     table: dict[str, Any] = {}
     if provider is not None:
         table["provider"] = provider
@@ -175,6 +177,8 @@ def add(
 
     Example: notify channels add alerts --tenant acme --provider slack --url - --events 'training.*'
     """
+    from .._manage import default_actor
+
     url = _url(url)
     with load_notifier(config, db, required=False) as notifier:
         if provider is None:
@@ -246,6 +250,8 @@ def edit(
 
     Example: notify channels edit alerts --tenant acme --events 'training.*,deploy.*'
     """
+    from .._manage import default_actor
+
     url = _url(url)
     with load_notifier(config, db, required=False) as notifier:
         current = notifier.stored_channels.record(name, tenant)
@@ -305,6 +311,8 @@ def remove(
 
     Example: notify channels remove alerts --tenant acme --yes
     """
+    from .._manage import default_actor
+
     with load_notifier(config, db, required=False) as notifier:
         record = notifier.stored_channels.record(name, tenant)
         if not yes:
@@ -388,6 +396,8 @@ def rotate_key(
 
     Example: NOTIFY_SECRET_KEY=$NEW NOTIFY_SECRET_KEYS_OLD=$OLD notify channels rotate-key
     """
+    from .._manage import default_actor
+
     started = time.monotonic()
     with load_notifier(config, db, required=False) as notifier:
         done, total = notifier.stored_channels.rotate(actor=actor or default_actor("cli"))

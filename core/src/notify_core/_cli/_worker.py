@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import signal
 import sys
 import time
 from collections.abc import Callable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .._notifier import Notifier
-from .._outage import SURVIVABLE
-from .._results import DeliveryResult
 from ._common import ConfigOpt, DbOpt, app, load_notifier
+
+if TYPE_CHECKING:  # loaded by the commands that use them, not for `notify --help`
+    pass
+
+if TYPE_CHECKING:  # loaded by the commands that use them, not for `notify --help`
+    from .._notifier import Notifier
+    from .._results import DeliveryResult
 
 
 class _Status:
@@ -30,6 +33,8 @@ class _Status:
         self.total = self._due() if once else 0
 
     def _due(self) -> int:
+        from .._outage import SURVIVABLE
+
         try:
             counts = self.notifier.store.counts()
         except SURVIVABLE:  # the database is away; the worker says so itself
@@ -64,6 +69,8 @@ class _Status:
         )
 
     async def refresh(self, in_flight: Callable[[], int]) -> None:
+        import asyncio
+
         while True:
             sys.stderr.write("\r\033[K" + self.line(in_flight()))
             sys.stderr.flush()
@@ -89,6 +96,8 @@ def worker(
 
     Example: notify worker --concurrency 16
     """
+    import asyncio
+
     notifier = load_notifier(config, db)
     # warnings (a database outage and its end, a delivery that could not be recorded)
     # as timestamped lines on stderr; psycopg's pool would repeat each reconnect attempt

@@ -7,7 +7,7 @@ pays for importing httpx and aiohttp; :mod:`._transport` is loaded on the first 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     import httpx
@@ -26,7 +26,10 @@ class Clients:
         transport: httpx.AsyncBaseTransport | None = None,
         concurrency: int = 32,
         reroute: Mapping[str, str] | None = None,
+        pool: Literal["aiohttp", "httpx"] = "aiohttp",
     ) -> None:
+        #: aiohttp's pool (many messages) or httpx's own (one message: cheaper to import)
+        self.pool: Literal["aiohttp", "httpx"] = pool
         self._transport = transport
         self._concurrency = concurrency
         self._reroute = dict(reroute or {})
@@ -42,6 +45,7 @@ class Clients:
                 concurrency=self._concurrency,
                 transport=self._transport,
                 reroute_map=self._reroute,
+                pool=self.pool,
             )
         return client
 

@@ -34,10 +34,6 @@ async def http_send(
     Plugins that implement :func:`~notify_core.hookspecs.send` for per-attempt headers
     (signatures) call this with the extra ``headers``.
     """
-    all_headers = {"Content-Type": payload.content_type, IDEMPOTENCY_HEADER: context.delivery_id}
-    all_headers.update(payload.headers)
-    if headers:
-        all_headers.update(headers)
     from ._transport import direct_sender
 
     direct = direct_sender(client)
@@ -46,16 +42,33 @@ async def http_send(
         payload.method,
         payload.url or context.target.url,
         content=payload.content(),
-        headers=all_headers,
+        headers=_headers(payload, context, headers),
         timeout=context.timeout,
     )
+
+
+def _headers(
+    payload: Payload, context: SendContext, extra: dict[str, str] | None = None
+) -> dict[str, str]:
+    all_headers = {"Content-Type": payload.content_type, IDEMPOTENCY_HEADER: context.delivery_id}
+    all_headers.update(payload.headers)
+    if extra:
+        all_headers.update(extra)
+    return all_headers
 
 
 class CorePlugin:
     """The built-in implementations every provider falls back to."""
 
-    def __init__(self, classify: Callable[[Channel, httpx.Response], Outcome]) -> None:
+    def __init__(
+        self,
+        classify: Callable[[Channel, httpx.Response], Outcome],
+        plain: Callable[[str], bool] = lambda provider: False,
+    ) -> None:
         self._classify = classify
+        #: whether a provider's answers are read by the core alone (no plugin
+        #: ``classify_response``): those skip building an ``httpx.Response``
+        self._plain = plain
 
     @hookimpl(trylast=True)
     def send(
@@ -74,6 +87,19 @@ class CorePlugin:
         context: SendContext,
         client: httpx.AsyncClient,
     ) -> Outcome:
+        if self._plain(channel.provider):
+            from ._transport import direct_sender
+
+            direct = direct_sender(client)
+            if direct is not None:
+                answer = await direct.exchange(
+                    payload.method,
+                    payload.url or context.target.url,
+                    content=payload.content(),
+                    headers=_headers(payload, context),
+                    timeout=context.timeout,
+                )
+                return generic_outcome(answer)
         response = await http_send(channel, payload, context, client)
         return self._classify(channel, response)
 

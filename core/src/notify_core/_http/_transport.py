@@ -9,13 +9,39 @@ from __future__ import annotations
 import functools
 import os
 import ssl
+import sys
 import weakref
 from collections.abc import Mapping
-from typing import Any
-
-import httpx
+from typing import Any, Literal
 
 from ._reroute import reroute
+
+
+def _import_httpx() -> None:
+    """Import httpx without its command-line tool, which is ~40 ms of rich and click.
+
+    ``httpx/__init__`` imports ``httpx._main`` (the ``httpx`` console script) whenever
+    click and rich are installed, and typer brings both. Marking it unimportable for
+    the duration makes httpx fall back to its stub ``main``; the mark is removed
+    afterwards, so ``import httpx._main`` still works for anyone who wants it.
+    """
+    if "httpx" in sys.modules or "httpx._main" in sys.modules:
+        return
+    sys.modules["httpx._main"] = None  # type: ignore[assignment]
+    try:
+        import httpx  # noqa: F401
+    finally:
+        if sys.modules.get("httpx._main", ...) is None:
+            del sys.modules["httpx._main"]
+
+
+_import_httpx()
+import httpx  # noqa: E402
+
+#: Which connection pool sends: aiohttp's (the default: ~2,000 requests/s through httpx,
+#: more on the direct path) or httpx's own (httpcore: slower under concurrency, but
+#: ~80 ms cheaper to import, which is most of a one-message ``notify send``).
+Pool = Literal["aiohttp", "httpx"]
 
 #: How much of an answer is read: enough for any provider's error, never a whole page.
 READ_LIMIT = 64 * 1024
@@ -84,9 +110,10 @@ class DirectSender:
         self.session = session
         self.reroute = dict(reroute_map)
 
-    async def request(
+    async def exchange(
         self, method: str, url: str, *, content: bytes, headers: Mapping[str, str], timeout: float
-    ) -> httpx.Response:
+    ) -> RawAnswer:
+        """One request through the pool; the answer read (to :data:`READ_LIMIT`), not wrapped."""
         import aiohttp
         import yarl
 
@@ -110,16 +137,52 @@ class DirectSender:
                     if not chunk:
                         break
                     body += chunk
-                status, raw_headers = answer.status, answer.raw_headers
+                return RawAnswer(answer.status, answer.headers, answer.raw_headers, body)
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise httpx.TimeoutException(str(exc) or "timed out") from exc
         except aiohttp.ClientError as exc:
             raise httpx.TransportError(_connect_error(exc)) from exc
+
+    async def request(
+        self, method: str, url: str, *, content: bytes, headers: Mapping[str, str], timeout: float
+    ) -> httpx.Response:
+        """:meth:`exchange`, the answer as the ``httpx.Response`` plugins are given."""
+        answer = await self.exchange(method, url, content=content, headers=headers, timeout=timeout)
+        return answer.response()
+
+
+class RawAnswer:
+    """aiohttp's answer as the core reads it (:class:`~._answers.Answer`), nothing more.
+
+    ``headers`` is aiohttp's own case-insensitive view; :meth:`response` makes the
+    ``httpx.Response`` a plugin's hooks are given, only when one asks.
+    """
+
+    __slots__ = ("content", "headers", "raw_headers", "status_code")
+
+    def __init__(
+        self,
+        status: int,
+        headers: Mapping[str, str],
+        raw_headers: tuple[tuple[bytes, bytes], ...],
+        content: bytes,
+    ) -> None:
+        self.status_code = status
+        self.headers = headers
+        self.raw_headers = raw_headers
+        self.content = content
+
+    @property
+    def reason_phrase(self) -> str:
+        """The standard phrase of the status, as ``httpx.Response.reason_phrase`` gives it."""
+        return httpx.codes.get_reason_phrase(self.status_code)
+
+    def response(self) -> httpx.Response:
         # content-encoding was undone by aiohttp: do not let httpx decode again
-        headers_out = [(k, v) for k, v in raw_headers if k.lower() != b"content-encoding"]
+        headers = [(k, v) for k, v in self.raw_headers if k.lower() != b"content-encoding"]
         # no `request=`: building an httpx.Request re-parses the URL, which cost more than
         # the rest of this function; classify hooks read status, headers and body
-        return httpx.Response(status, headers=headers_out, content=body)
+        return httpx.Response(self.status_code, headers=headers, content=self.content)
 
 
 _DIRECT: weakref.WeakKeyDictionary[httpx.AsyncClient, DirectSender] = weakref.WeakKeyDictionary()
@@ -152,12 +215,15 @@ def make_client(
     concurrency: int,
     transport: httpx.AsyncBaseTransport | None,
     reroute_map: Mapping[str, str],
+    pool: Pool = "aiohttp",
 ) -> httpx.AsyncClient:
     """A client as the core configures them (see :class:`~notify_core._http.Clients`)."""
     limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency)
     context = tls_context(verify)
     session = None
-    if transport is None:
+    if transport is None and pool == "httpx":
+        transport = httpx.AsyncHTTPTransport(verify=context, limits=limits)
+    elif transport is None:
         session, transport = _aiohttp(context, limits)
     if reroute_map:
         transport = RerouteTransport(transport, reroute_map)

@@ -28,6 +28,7 @@ from .._errors import StoreError
 from . import Wakeups
 from ._groups import GroupsSQL
 from ._requests import RequestsSQL
+from ._sqlite_checkpoint import Checkpointer
 from ._sqlite_outbox import OutboxSQL
 from ._sqlite_rates import RatesSQL
 from ._sqlite_schema import MIGRATIONS, SCHEMA_VERSION
@@ -49,6 +50,7 @@ class SqliteStore(
         self.location = path
         self.clock = clock
         self._own_writes = 0
+        self._checkpointer: Checkpointer | None = None
         try:
             if path != ":memory:":
                 parent = Path(path).parent  # not resolved: a reader may not see the parents
@@ -69,6 +71,9 @@ class SqliteStore(
             self._db.execute("PRAGMA synchronous = NORMAL")
             self._db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
+            if path != ":memory:":  # commits never wait for a checkpoint: see the module
+                self._db.execute("PRAGMA wal_autocheckpoint = 0")
+                self._checkpointer = Checkpointer(path)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open database {path}: {exc}") from None
 
@@ -108,6 +113,9 @@ class SqliteStore(
             )
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
         self._db.close()
 
     def ready(self) -> str | None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from .._errors import StoreError, StoreUnavailable
 from ._sql_base import SQLITE, SqlBase
+from ._sqlite_checkpoint import Checkpointer
 
 
 class SqliteBase(SqlBase):
@@ -17,6 +18,8 @@ class SqliteBase(SqlBase):
     _db: sqlite3.Connection
     _dialect = SQLITE
     _integrity_errors = (sqlite3.IntegrityError,)
+    #: runs the WAL's checkpoints off the writing thread (:mod:`._sqlite_checkpoint`)
+    _checkpointer: Checkpointer | None = None
 
     @contextmanager
     def _statement(self) -> Iterator[sqlite3.Connection]:
@@ -46,6 +49,8 @@ class SqliteBase(SqlBase):
             except sqlite3.Error as exc:
                 self._db.execute("ROLLBACK")
                 raise StoreError(f"cannot write to database {self.location}: {exc}") from None
+            if self._checkpointer is not None:
+                self._checkpointer.committed()
 
     def _savepoint(self) -> Iterator[sqlite3.Connection]:
         self._db.execute("SAVEPOINT nested")
