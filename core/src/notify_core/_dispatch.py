@@ -201,7 +201,12 @@ class Dispatcher:
         return None
 
     def _result(
-        self, job: Job, status: DeliveryStatus, reason: str, next_attempt: float | None = None
+        self,
+        job: Job,
+        status: DeliveryStatus,
+        reason: str,
+        next_attempt: float | None = None,
+        http_status: int | None = None,
     ) -> DeliveryResult:
         return DeliveryResult(
             id=job.id,
@@ -211,6 +216,7 @@ class Dispatcher:
             status=status,
             attempts=job.attempts,
             reason=reason,
+            http_status=http_status,
             next_attempt=next_attempt,
         )
 
@@ -364,17 +370,7 @@ class Dispatcher:
                     http_status=attempt.http_status,
                 )
             )
-        return DeliveryResult(
-            id=job.id,
-            channel=job.channel.name,
-            tenant=job.channel.tenant,
-            provider=job.channel.provider,
-            status=status,
-            attempts=job.attempts,
-            reason=plan.reason,
-            http_status=outcome.http_status,
-            next_attempt=next_at,
-        )
+        return self._result(job, status, plan.reason, next_at, outcome.http_status)
 
 
 async def _capped(awaitable: Awaitable[T], seconds: float) -> T:

@@ -122,24 +122,24 @@ class LocalExecutor:
 
     async def submit(self, accepted: Accepted, *, wait: float) -> list[DeliveryResult]:
         notifier = self.notifier
-        dispatcher = notifier._runtime().dispatcher
+        dispatcher = notifier.pipeline.runtime().dispatcher
         # concurrent sends share one commit; each still waits for its own before sending
         await dispatcher.writer.call(
             accepted.write, notifier.store, owner=notifier.owner, lease=notifier.lease + wait
         )
         results = await self._run(dispatcher, accepted.jobs, wait)
-        announcer = notifier._announcer
+        announcer = notifier.pipeline.announcer
         if announcer is not None and announcer.pending and wait > 0:
             # one attempt each, now: the caller waits for its own message, not for the news
             # about a channel; what needs a retry is left to the next worker
-            await notifier._attempt_now(announcer.take(), notifier.clock.time())
+            await notifier.pipeline.attempt_now(announcer.take(), notifier.clock.time())
         return results
 
     async def retry(self, ids: Sequence[str], *, wait: float) -> list[DeliveryResult]:
         notifier = self.notifier
-        dispatcher = notifier._runtime().dispatcher
+        dispatcher = notifier.pipeline.runtime().dispatcher
         await dispatcher.writer.call(notifier.store.requeue, ids)
-        return await notifier._attempt_now(ids, notifier.clock.time() + wait, explicit=True)
+        return await notifier.pipeline.attempt_now(ids, notifier.clock.time() + wait, explicit=True)
 
     async def _run(
         self, dispatcher: Dispatcher, jobs: Sequence[Job], wait: float

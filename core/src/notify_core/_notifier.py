@@ -9,7 +9,6 @@ outbox (:mod:`._outbox`, rows written to the store before any send) and dispatch
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import secrets
 import socket
@@ -19,8 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from ._acceptance import Acceptance, switch_reason
-from ._announce import Announcer
+from ._acceptance import Acceptance
 from ._blocking import Bridge
 from ._channel import Channel
 from ._clock import SYSTEM_CLOCK, Clock
@@ -34,47 +32,26 @@ from ._config import (
     load_config,
     parse_limiter,
 )
-from ._dispatch import Dispatcher, Observer, attempt_cap
 from ._errors import ConfigError, NotifyError
 from ._executor import Executor, ExecutorFactory, load_executor
-from ._grouping import Flusher
 from ._health import Health
 from ._http import REROUTE_ENV, parse_reroute
-from ._limits import Limiter
-from ._limits_store import limiter_for
 from ._manage import ChannelManager
 from ._models import Message, Severity
-from ._outbox import Outbox, payload_record
+from ._outbox import Outbox
+from ._pipeline import Pipeline, config_db, config_relative
 from ._plugins import Providers
 from ._results import DeliveryResult, PlannedDelivery, Progress, SendResult
-from ._routing import Router, for_tenant
+from ._routing import Router
 from ._secrets import SecretBox
-from ._store import Store, is_postgres, open_store
+from ._store import Store
 from ._stored import StoredChannels
 from ._targets import Targets
 from ._template import default_message
 from ._tenants import TenantFiles
-from ._worker import Worker, admit
-from ._writer import BatchWriter
 
 if TYPE_CHECKING:
     import httpx
-
-    from ._http import Clients
-
-
-@attrs.frozen
-class _Runtime:
-    """What sending needs on one event loop: clients, limiter, writer, dispatcher."""
-
-    loop: asyncio.AbstractEventLoop
-    clients: Clients
-    dispatcher: Dispatcher
-
-    async def aclose(self) -> None:
-        await self.clients.aclose()
-        await self.dispatcher.providers.close_transports()
-        await self.dispatcher.limiter.aclose()
 
 
 class Notifier:
@@ -110,43 +87,44 @@ class Notifier:
         base = config or Config()
         self.config = attrs.evolve(base, channels=(*base.channels, *channels))
         self.targets = Targets(self.providers, self.config.source)
-        self.db_path = str(db or self.env.get(DB_ENV) or self._config_db() or DEFAULT_DB)
+        self.db_path = str(db or self.env.get(DB_ENV) or config_db(self.config) or DEFAULT_DB)
         #: the keys to stored channels' secrets (NOTIFY_SECRET_KEY…), read when first needed
         self.secrets = SecretBox(self.env)
-        self._stored = StoredChannels(self._existing_store, self.providers, self.secrets)
-        tenants_dir = self._config_relative(self.config.tenants_dir)
+        self._stored = StoredChannels(
+            lambda: self.pipeline.existing_store(), self.providers, self.secrets
+        )
+        tenants_dir = config_relative(self.config, self.config.tenants_dir)
         files = TenantFiles(tenants_dir, self.providers, self.env) if tenants_dir else None
         self.router = Router(self.config, stored=self._stored, tenant_files=files)
         self._manager: ChannelManager | None = None
         self.wait = self.config.wait if wait is None else wait
         self.concurrency = concurrency or self.config.concurrency
-        # checked now, like the reroute below: a bad value must fail before anything is stored
-        self.limiter_setting = (
-            parse_limiter(self.env[LIMITER_ENV], LIMITER_ENV)
-            if self.env.get(LIMITER_ENV)
-            else self.config.limiter
-        )
-        self._transport = transport
-        #: which connection pool sends (see ``_http._transport.Pool``): ``notify send``
-        #: picks httpx's own, since one message does not repay importing aiohttp
-        self.http_pool: Literal["aiohttp", "httpx"] = "aiohttp"
-        # parsed now: a malformed NOTIFY_REROUTE must fail before anything is stored
-        self._reroute = (
-            dict(reroute) if reroute is not None else parse_reroute(self.env.get(REROUTE_ENV))
-        )
-        self._store: Store | None = None
-        self._acceptance: Acceptance | None = None
-        self._outbox: Outbox | None = None
-        self._health: Health | None = None
-        self._announcer: Announcer | None = None
-        self._runtime_: _Runtime | None = None
-        self._observers: list[Observer] = []
         self._executor_choice = executor
         self._executor: Executor | None = None
-        self._bridge = Bridge(self)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         #: open the store only to read (the log commands): never create or change it
         self.read_only = read_only
+        self.pipeline = Pipeline(
+            config=self.config,
+            providers=self.providers,
+            router=self.router,
+            targets=self.targets,
+            env=self.env,
+            clock=self.clock,
+            db_path=self.db_path,
+            read_only=read_only,
+            owner=self.owner,
+            concurrency=self.concurrency,
+            # both checked now: a bad value must fail before anything is stored
+            limiter=parse_limiter(self.env[LIMITER_ENV], LIMITER_ENV)
+            if self.env.get(LIMITER_ENV)
+            else self.config.limiter,
+            transport=transport,
+            reroute=dict(reroute)
+            if reroute is not None
+            else parse_reroute(self.env.get(REROUTE_ENV)),
+            bridge=Bridge(self),
+        )
 
     @classmethod
     def from_config(cls, path: str | os.PathLike[str] | None = None, **kwargs: Any) -> Notifier:
@@ -158,44 +136,46 @@ class Notifier:
         providers = kwargs.pop("providers", None) or Providers.discover(env)
         return cls(config=load_config(found, providers, env), providers=providers, **kwargs)
 
-    # -- resources ------------------------------------------------------------------
+    # -- the pipeline's parts (see :mod:`._pipeline`) ---------------------------------
 
     @property
     def store(self) -> Store:
-        if self._store is None:
-            self._store = open_store(self.db_path, clock=self.clock, read_only=self.read_only)
-        return self._store
+        return self.pipeline.store
 
     @property
     def acceptance(self) -> Acceptance:
-        if self._acceptance is None:
-            self._acceptance = Acceptance(lambda: self.store, self.env, self.clock)
-        return self._acceptance
+        return self.pipeline.acceptance
 
     @property
     def outbox(self) -> Outbox:
-        if self._outbox is None:
-            self._outbox = Outbox(
-                self.providers,
-                self.router,
-                self.targets,
-                self.acceptance,
-                self.clock,
-                store=lambda: self.store,
-            )
-        return self._outbox
+        return self.pipeline.outbox
 
     @property
     def health(self) -> Health:
-        if self._health is None:
-            self._announcer = Announcer(self.router, self.outbox, self.store)
-            self._health = Health(
-                self.store,
-                clock=self.clock,
-                auto_disable_after=self.config.auto_disable_after,
-                on_disabled=self._announcer.channel_disabled,
-            )
-        return self._health
+        return self.pipeline.health
+
+    @property
+    def lease(self) -> float:
+        """How long a claim holds: never shorter than one attempt can last."""
+        return self.pipeline.lease
+
+    @property
+    def db_location(self) -> str:
+        """The store's location as people may see it: a database URL's password masked."""
+        return self.pipeline.db_location
+
+    @property
+    def limiter_setting(self) -> str:
+        return self.pipeline.limiter_setting
+
+    @property
+    def http_pool(self) -> Literal["aiohttp", "httpx"]:
+        """Which connection pool sends: ``notify send`` picks httpx's own for one message."""
+        return self.pipeline.http_pool
+
+    @http_pool.setter
+    def http_pool(self, pool: Literal["aiohttp", "httpx"]) -> None:
+        self.pipeline.http_pool = pool
 
     @property
     def executor(self) -> Executor:
@@ -212,27 +192,6 @@ class Notifier:
             self._executor = factory(self)
         return self._executor
 
-    def _config_db(self) -> str | None:
-        """``[notify].db``, relative to the configuration file's folder, not the shell's."""
-        db = self.config.db
-        if db and db != ":memory:" and "://" not in db:
-            return self._config_relative(db)
-        return db
-
-    def _config_relative(self, path: str | None) -> str | None:
-        """A path from the configuration, relative to the file's folder, not the shell's."""
-        if path and os.path.exists(self.config.source):
-            return os.path.join(os.path.dirname(os.path.abspath(self.config.source)), path)
-        return path
-
-    def _existing_store(self) -> Store | None:
-        """The store, if there is one: routing never creates a database to look for channels."""
-        if self._store is not None or "://" in self.db_path:
-            return self.store
-        if self.db_path != ":memory:" and os.path.isfile(self.db_path):
-            return self.store
-        return None
-
     @property
     def stored_channels(self) -> ChannelManager:
         """Add, edit, remove and audit the channels kept in the store (see :mod:`._manage`)."""
@@ -240,102 +199,15 @@ class Notifier:
             self._manager = ChannelManager(self)
         return self._manager
 
-    @property
-    def lease(self) -> float:
-        """How long a claim holds: never shorter than one attempt can last.
-
-        An attempt is cut off at :func:`attempt_cap`; a lease shorter than that would let
-        a second worker take a delivery still being sent.
-        """
-        longest = max((c.timeout for c in self.config.all_channels()), default=10.0)
-        return max(self.config.lease, attempt_cap(longest) + 1)
-
-    @property
-    def db_location(self) -> str:
-        """The store's location as people may see it: a database URL's password masked."""
-        if self._store is not None:
-            return self._store.location
-        if is_postgres(self.db_path):
-            from ._limits_redis import masked_url
-
-            return masked_url(self.db_path)
-        return self.db_path
-
-    def _limiter(self, writer: BatchWriter) -> Limiter:
-        """``[notify].limiter`` (or ``$NOTIFY_LIMITER``): the store's shared pace by default."""
-        return limiter_for(self.limiter_setting, self.store, writer, self.clock)
-
-    def _dispatcher(
-        self,
-        concurrency: int | None = None,
-        *,
-        wrap_limiter: Callable[[Limiter], Limiter] | None = None,
-    ) -> tuple[Clients, Dispatcher]:
-        """Clients and a dispatcher; ``wrap_limiter`` wraps the limiter it paces with.
-
-        (A task queue's worker reserves its slots itself: see ``_queue_worker``.)
-        """
-        from ._http import Clients
-
-        concurrency = concurrency or self.concurrency
-        clients = Clients(
-            transport=self._transport,
-            concurrency=concurrency,
-            reroute=self._reroute,
-            pool=self.http_pool,
-        )
-        writer = BatchWriter(self.store)
-        limiter = self._limiter(writer)
-        dispatcher = Dispatcher(
-            self.store,
-            self.providers,
-            clients,
-            owner=self.owner,
-            clock=self.clock,
-            limiter=wrap_limiter(limiter) if wrap_limiter else limiter,
-            health=self.health,
-            writer=writer,
-            concurrency=concurrency,
-            lease=self.lease,
-            observers=self._observers,
-        )
-        return clients, dispatcher
-
-    def _runtime(self) -> _Runtime:
-        """Clients and dispatcher for the running event loop, kept between sends.
-
-        Reusing them keeps connections alive and makes the concurrency bound global to
-        this notifier, however many ``asend`` calls run at once.
-        """
-        loop = asyncio.get_running_loop()
-        runtime = self._runtime_
-        if runtime is None or runtime.loop is not loop:
-            clients, dispatcher = self._dispatcher()
-            runtime = self._runtime_ = _Runtime(loop, clients, dispatcher)
-            if self._bridge.owns(loop):
-                self._bridge.on_close(runtime.aclose)
-        return runtime
-
     def close(self) -> None:
         """Close clients, the private loop of the blocking API, and the store."""
         executor, self._executor = self._executor, None
         if executor is not None:
             executor.close()
-        self._bridge.shutdown()
-        runtime, self._runtime_ = self._runtime_, None
-        if runtime is not None:
-            runtime.dispatcher.writer.close()
-        if self._store is not None:
-            self._store.close()
-            self._store = None
-            self._health = None
+        self.pipeline.close()
 
     async def aclose(self) -> None:
-        runtime = self._runtime_
-        if runtime is not None and runtime.loop is asyncio.get_running_loop():
-            self._runtime_ = None
-            await runtime.aclose()
-            runtime.dispatcher.writer.close()
+        await self.pipeline.aclose()
         if self._executor is not None:
             await self._executor.aclose()
         self.close()
@@ -362,7 +234,7 @@ class Notifier:
         on the event loop's thread, the recorded ones inside the store's write batch:
         keep it quick; an exception is logged and ignored.
         """
-        self._observers.append(observer)
+        self.pipeline.observers.append(observer)
 
     # -- channels and routing -------------------------------------------------------
 
@@ -406,33 +278,9 @@ class Notifier:
         self, message: Message, to: Sequence[str | Channel] | None = None, tenant: str | None = None
     ) -> list[PlannedDelivery]:
         """The dry run: route, validate and build, without storing or sending anything."""
-        planned = []
-        stored = self._store is not None or os.path.exists(self.db_path)
-        for channel in self.route(message, to, tenant):
-            prepared = self.targets.prepare(channel)
-            as_built = for_tenant(channel, tenant)
-            key = self.providers.thread_key(as_built, message, prepared.target)
-            row_tenant = None if channel.adhoc else tenant
-            thread = self.outbox.thread_data(channel, row_tenant, key) if stored else None
-            payload = self.providers.build(as_built, message, "dry-run", prepared.target, thread)
-            planned.append(
-                PlannedDelivery(
-                    channel=channel.name,
-                    tenant=channel.tenant,
-                    provider=channel.provider,
-                    target=prepared.display,
-                    payload=json.loads(payload_record(payload, prepared.masker)),
-                    skip=self._foreseen_skip(channel),
-                )
-            )
-        return planned
+        from ._dryrun import plan
 
-    def _foreseen_skip(self, channel: Channel) -> str | None:
-        """The skip a dry run can foresee without creating a store that does not exist."""
-        missing = not is_postgres(self.db_path) and not os.path.exists(self.db_path)
-        if self._store is None and missing:
-            return switch_reason(channel, self.env)
-        return self.acceptance.off_reason(channel)
+        return plan(self.pipeline, self.route(message, to, tenant), message, tenant)
 
     async def asend(
         self,
@@ -486,7 +334,7 @@ class Notifier:
         wait: float | None = None,
     ) -> list[SendResult]:
         """Blocking twin of :meth:`asend_many`."""
-        return self._bridge.run(self.asend_many(messages, to, tenant=tenant, wait=wait))
+        return self.pipeline.bridge.run(self.asend_many(messages, to, tenant=tenant, wait=wait))
 
     async def aemit_many(
         self,
@@ -513,28 +361,9 @@ class Notifier:
         wait: float | None = None,
     ) -> list[SendResult]:
         """Blocking twin of :meth:`aemit_many`."""
-        return self._bridge.run(
+        return self.pipeline.bridge.run(
             self.aemit_many(events, tenant=tenant, severity=severity, to=to, wait=wait)
         )
-
-    async def _attempt_now(
-        self, ids: Sequence[str], deadline: float, *, explicit: bool = False
-    ) -> list[DeliveryResult]:
-        """Claim these stored deliveries and attempt them in this process until ``deadline``."""
-        dispatcher = self._runtime().dispatcher
-        lease = self.lease + max(0.0, deadline - self.clock.time())
-        rows = await dispatcher.writer.call(self.store.claim_ids, self.owner, ids, lease=lease)
-        jobs = []
-        results: list[DeliveryResult] = []
-        for row in rows:
-            job = await admit(row, self.outbox, self.acceptance, dispatcher, explicit=explicit)
-            if isinstance(job, DeliveryResult):
-                results.append(job)
-            else:  # a requeue gave it a fresh budget and deadline, stored with the row
-                jobs.append(job)
-        if jobs:
-            results += await dispatcher.run(jobs, deadline=deadline)
-        return results
 
     def send(
         self,
@@ -545,7 +374,7 @@ class Notifier:
         wait: float | None = None,
     ) -> SendResult:
         """Blocking twin of :meth:`asend` (not from inside a running event loop)."""
-        return self._bridge.run(self.asend(message, to, tenant=tenant, wait=wait))
+        return self.pipeline.bridge.run(self.asend(message, to, tenant=tenant, wait=wait))
 
     async def aemit(
         self,
@@ -572,7 +401,7 @@ class Notifier:
         wait: float | None = None,
     ) -> SendResult:
         """Blocking twin of :meth:`aemit`."""
-        return self._bridge.run(
+        return self.pipeline.bridge.run(
             self.aemit(event, data, tenant=tenant, severity=severity, to=to, wait=wait)
         )
 
@@ -591,7 +420,7 @@ class Notifier:
 
     def retry(self, ids: Sequence[str], *, wait: float | None = None) -> list[DeliveryResult]:
         """Blocking twin of :meth:`aretry`."""
-        return self._bridge.run(self.aretry(ids, wait=wait))
+        return self.pipeline.bridge.run(self.aretry(ids, wait=wait))
 
     async def run_worker(
         self,
@@ -609,22 +438,12 @@ class Notifier:
         On stop, in-flight attempts get ``grace`` seconds to finish; the rest are
         cancelled and their leases given back, so nothing is lost or left ``sending``.
         """
-        concurrency = concurrency or self.concurrency
-        clients, dispatcher = self._dispatcher(concurrency)
-        worker = Worker(
-            dispatcher, self.outbox, self.acceptance, lease=self.lease, concurrency=concurrency
+        return await self.pipeline.run_worker(
+            stop or asyncio.Event(),
+            once=once,
+            concurrency=concurrency,
+            grace=grace,
+            poll=poll,
+            on_result=on_result,
+            on_flight=on_flight,
         )
-        worker.on_result, worker.on_flight = on_result, on_flight
-        worker.groups = Flusher(
-            self.store,
-            self.outbox,
-            dispatcher.writer,
-            owner=self.owner,
-            lease=self.lease,
-            clock=self.clock,
-        )
-        try:
-            return await worker.run(stop or asyncio.Event(), once=once, grace=grace, poll=poll)
-        finally:
-            await _Runtime(asyncio.get_running_loop(), clients, dispatcher).aclose()
-            dispatcher.writer.close()

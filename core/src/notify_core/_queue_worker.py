@@ -137,11 +137,11 @@ class TaskRunner:
         loop = asyncio.get_running_loop()
         runtime = self._runtime_
         if runtime is None or runtime.loop is not loop:
-            clients, dispatcher = self.notifier._dispatcher(wrap_limiter=_Prepaid)
+            clients, dispatcher = self.notifier.pipeline.dispatcher(wrap_limiter=_Prepaid)
             assert isinstance(dispatcher.limiter, _Prepaid)
             limiter = dispatcher.limiter.inner
             runtime = self._runtime_ = _Runtime(loop, clients, dispatcher, limiter)
-            bridge = self.notifier._bridge
+            bridge = self.notifier.pipeline.bridge
             if bridge.owns(loop):
                 bridge.on_close(runtime.aclose)
         return runtime
@@ -198,7 +198,7 @@ class TaskRunner:
     ) -> Step:
         """Claim ``delivery_id``, wait for its slot (briefly), attempt it once, record it."""
         step = await self._attempt(delivery_id, slot, budget_from, explicit)
-        announcer = self.notifier._announcer
+        announcer = self.notifier.pipeline.announcer
         if announcer is not None and announcer.pending:  # a channel was just switched off
             step = attrs.evolve(step, announced=tuple(announcer.take()))
         return step
@@ -277,20 +277,11 @@ class TaskRunner:
         See :meth:`~notify_core._store.Store.overdue`; the caller publishes one task each.
         ``pending=False`` while the queue has a backlog: pending rows may be waiting in it.
         """
-        from ._grouping import Flusher
-
         notifier = self.notifier
         writer = self._runtime().dispatcher.writer
         # due groups and digests become summary deliveries here, as in `notify worker`;
         # written pending, they are published by a sweep once overdue
-        flusher = Flusher(
-            notifier.store,
-            notifier.outbox,
-            writer,
-            owner=notifier.owner,
-            lease=notifier.lease,
-            clock=notifier.clock,
-        )
+        flusher = notifier.pipeline.flusher(writer)
         await flusher.flush()
         before = notifier.clock.time() - older_than
         ids: list[str] = await writer.call(
@@ -318,7 +309,7 @@ class TaskRunner:
         return self._run(self.asweep(older_than=older_than, limit=limit, pending=pending))
 
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
-        return self.notifier._bridge.run(coro)
+        return self.notifier.pipeline.bridge.run(coro)
 
     async def aclose(self) -> None:
         runtime, self._runtime_ = self._runtime_, None

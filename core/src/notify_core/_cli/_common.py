@@ -89,6 +89,8 @@ DbOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+#: ``notify worker`` and ``notify serve``: how long a shutdown waits for attempts in flight
+GraceOpt = Annotated[float, typer.Option(help="Seconds in-flight attempts get on shutdown.")]
 TenantOpt = Annotated[str | None, typer.Option("--tenant", help="The channel's tenant.")]
 ActorOpt = Annotated[
     str | None,

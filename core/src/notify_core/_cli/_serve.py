@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import ConfigOpt, DbOpt, app, load_notifier
+from ._common import ConfigOpt, DbOpt, GraceOpt, app, load_notifier
 
 MISSING = "notify serve needs the notify-serve package: pip install notify-serve"
 
@@ -28,9 +28,7 @@ def serve(
     no_worker: Annotated[
         bool, typer.Option("--no-worker", help="Only accept; leave delivery to `notify worker`.")
     ] = False,
-    grace: Annotated[
-        float, typer.Option(help="Seconds in-flight attempts get on shutdown.")
-    ] = 10.0,
+    grace: GraceOpt = 10.0,
     config: ConfigOpt = None,
     db: DbOpt = None,
 ) -> int:

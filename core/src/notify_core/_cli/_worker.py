@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ._common import ConfigOpt, DbOpt, app, load_notifier
+from ._common import ConfigOpt, DbOpt, GraceOpt, app, load_notifier
 
 if TYPE_CHECKING:  # loaded by the commands that use them, not for `notify --help`
     pass
@@ -83,9 +83,7 @@ def worker(
     concurrency: Annotated[
         int | None, typer.Option(min=1, help="Attempts in flight at once.")
     ] = None,
-    grace: Annotated[
-        float, typer.Option(help="Seconds in-flight attempts get on shutdown.")
-    ] = 10.0,
+    grace: GraceOpt = 10.0,
     config: ConfigOpt = None,
     db: DbOpt = None,
 ) -> int:
