@@ -51,7 +51,7 @@ async def flush(folder: Path, items: int) -> None:
     with notifier(folder, {"group": {"by": ["event"], "wait": 0}}) as n:
         for i in range(items):
             await n.asend(Message(title=f"check {i} failed", event="check.failed"), wait=0)
-        clients, dispatcher = n._dispatcher()
+        clients, dispatcher = n.pipeline.dispatcher()
         flusher = Flusher(
             n.store, n.outbox, dispatcher.writer, owner=n.owner, lease=60, clock=n.clock
         )

@@ -120,11 +120,11 @@ def notifier(db, **core) -> Notifier:
 async def test_the_limiter_setting_picks_the_limiter(tmp_path, redis_url):
     for setting, kind in (("store", StoreLimiter), ("local", GcraLimiter)):
         async with notifier(tmp_path / f"{setting}.db", limiter=setting) as n:
-            assert isinstance(n._runtime().dispatcher.limiter, kind)
+            assert isinstance(n.pipeline.runtime().dispatcher.limiter, kind)
     async with notifier(tmp_path / "r.db") as n:  # the default: shared by every process
-        assert isinstance(n._runtime().dispatcher.limiter, StoreLimiter)
+        assert isinstance(n.pipeline.runtime().dispatcher.limiter, StoreLimiter)
     async with notifier(tmp_path / "r.db", limiter=redis_url) as n:
-        limiter = n._runtime().dispatcher.limiter
+        limiter = n.pipeline.runtime().dispatcher.limiter
         assert isinstance(limiter, RedisLimiter)
 
 
@@ -134,7 +134,11 @@ def test_a_redis_limiter_paces_through_redis(tmp_path, redis_server, redis_url):
         config = parse_config({"notify": {"limiter": redis_url}}, PROVIDERS, env={})
         with Notifier([channel], config=config, db=tmp_path / "n.db", env={}) as n:
             assert n.send(Message(title="x")).ok
-            destination = n._runtime_.dispatcher.limiter  # type: ignore[union-attr]
+
+            async def limiter() -> object:  # the runtime of the loop that sent
+                return n.pipeline.runtime().dispatcher.limiter
+
+            destination = n.pipeline.bridge.run(limiter())
             assert isinstance(destination, RedisLimiter)
     keys = redis_server.command("KEYS", "notify:rate:*")
     assert keys.startswith(b"*1")  # one destination's state, under its hash
