@@ -142,7 +142,11 @@ def _table(
     return table
 
 
-def _show(view: dict[str, Any], verb: str) -> None:
+def _show(view: dict[str, Any], verb: str, json_out: bool) -> None:
+    """What ``add`` and ``edit`` print: the saved channel, masked, as JSON or one line."""
+    if json_out:
+        print_json({**view, "created": when(view["created"]), "updated": when(view["updated"])})
+        return
     problem = f" ({view['problem']})" if view.get("problem") else ""
     shown = f"{view['provider']} → {view['target']}{problem}"
     typer.echo(f"{verb} stored channel {view['key']}: {shown}")
@@ -209,10 +213,7 @@ def add(
             allow_unknown_events=allow_unknown_events,
         )
         view = notifier.stored_channels.view(saved.record)
-    if json_out:
-        print_json(_dated(view))
-    else:
-        _show(view, "added")
+    _show(view, "added", json_out)
 
 
 @channels_app.command("edit")
@@ -290,10 +291,7 @@ def edit(
             allow_unknown_events=allow_unknown_events,
         )
         view = notifier.stored_channels.view(saved.record)
-    if json_out:
-        print_json(_dated(view))
-    else:
-        _show(view, "edited")
+    _show(view, "edited", json_out)
 
 
 @channels_app.command("remove")
@@ -340,10 +338,6 @@ def channel_test(
     Example: notify channels test alerts --tenant acme
     """
     return send_test(name, tenant, config, db, wait, json_out, actor)
-
-
-def _dated(view: dict[str, Any]) -> dict[str, Any]:
-    return {**view, "created": when(view["created"]), "updated": when(view["updated"])}
 
 
 def _audit_dict(entry: ChannelAudit) -> dict[str, Any]:
