@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 
 from ._digest import DigestPolicy
-from ._grouping import GroupPolicy
+from ._group_policy import GroupPolicy
 from ._models import Severity
 
 

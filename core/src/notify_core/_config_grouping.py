@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from ._digest import DigestPolicy, Resolved, parse_clock_time, parse_weekday, zone
-from ._grouping import GroupPolicy, check_by
+from ._group_policy import GroupPolicy, check_by
 
 if TYPE_CHECKING:
     from ._config import _Reader

@@ -34,7 +34,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ._convert import message_from_json
-from ._digest import DigestPolicy, Resolved
+from ._digest import DigestPolicy
+from ._group_policy import GroupPolicy, Policy
 from ._models import Message
 from ._store import (
     CarriedItem,
@@ -56,40 +57,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("notify")
 
-#: What ``by`` may name: these, or ``fields.NAME`` and ``data.KEY`` (``data.a.b`` nests).
-BY_NAMES = ("event", "tenant", "severity", "title", "dedup_key")
-BY_PREFIXES = ("fields.", "data.")
 #: How much of one ``by`` value a group's readable key shows.
 KEY_VALUE_CHARS = 60
 #: Every reason a grouped message's row records starts with this.
 GROUPED = "grouped:"
-
-
-@attrs.frozen(kw_only=True)
-class GroupPolicy:
-    """``group = { by = [...], wait = "30s", interval = "5m", repeat = "4h" }`` on a channel.
-
-    ``expire`` (default 1 h, or 1 d when ``repeat`` is set) is how long an item is
-    remembered after its latest message: a repeat inside it is not news, and a live
-    item is listed again in later summaries and repeats until it resolves or expires.
-    """
-
-    by: tuple[str, ...] = ()
-    wait: float = 30.0
-    interval: float = 300.0
-    repeat: float | None = None
-    resolved: Resolved = "send"
-    expire: float | None = None
-    show: int = 10
-
-    @property
-    def forget(self) -> float:
-        if self.expire is not None:
-            return self.expire
-        return 86_400.0 if self.repeat is not None else 3_600.0
-
-
-Policy = GroupPolicy | DigestPolicy
 
 
 def policy_of(channel: Channel) -> Policy | None:
@@ -98,15 +69,6 @@ def policy_of(channel: Channel) -> Policy | None:
 
 def kind_of(policy: Policy) -> GroupKind:
     return "digest" if isinstance(policy, DigestPolicy) else "group"
-
-
-def check_by(name: str) -> str:
-    """``name`` when a group can be split by it; ``ValueError`` naming what can."""
-    if name in BY_NAMES or any(name.startswith(p) and len(name) > len(p) for p in BY_PREFIXES):
-        return name
-    raise ValueError(
-        f"cannot group by {name!r}: use {', '.join(BY_NAMES)}, fields.NAME or data.KEY"
-    )
 
 
 def label_value(name: str, message: Message, tenant: str | None) -> str:

@@ -19,7 +19,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ._digest import DigestPolicy, zone
-from ._grouping import Flush, Policy
+from ._group_policy import Policy
+from ._grouping import Flush
 from ._models import Action, Field, Message, Severity
 from ._store import GroupItem, GroupRow
 from ._text import MARKER, truncate

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from .._grouping import Flush, GroupPolicy
+from .._group_policy import GroupPolicy
+from .._grouping import Flush
 from .._models import Action, Message
 from .._store import GroupItem, GroupRow
 from .._summary import summarize
