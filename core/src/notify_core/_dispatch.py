@@ -181,7 +181,7 @@ class Dispatcher:
                 except asyncio.CancelledError:  # shutting down: leave it due now, not later
                     store.claim_ids(self.owner, [job.id], lease=self.lease)
                     raise
-                except TimeoutError:
+                except asyncio.TimeoutError:  # not the builtin one on Python 3.10
                     if bounded and until >= deadline:
                         return self._result(job, "pending", reason, next_attempt=until)
             elif until > deadline:
@@ -269,7 +269,7 @@ class Dispatcher:
                     self.providers.send(job.channel, job.payload, context, client),
                     attempt_cap(job.channel.timeout),
                 )
-            except (OSError, TimeoutError) as exc:
+            except (OSError, asyncio.TimeoutError) as exc:  # 3.10: two TimeoutErrors
                 outcome = exception_outcome(exc, job.channel.timeout)
             except Exception as exc:
                 if _is_http_error(exc):

@@ -167,15 +167,18 @@ def generic_outcome(
 
 def exception_outcome(exc: BaseException, timeout: float) -> Outcome:
     """Transport failures are transient by nature: the next attempt may well succeed."""
+    import asyncio  # loaded by now: an attempt just ran
+
     import httpx
+
+    # two classes on Python 3.10 (asyncio's is what wait_for and aiohttp raise), one on 3.11
+    timeouts = (TimeoutError, asyncio.TimeoutError)
 
     cause = exc.__cause__
     # httpx-aiohttp maps every aiohttp connection error to ConnectTimeout: only call it a
     # timeout when the underlying error really was one.
-    real_timeout = (
-        cause is None or isinstance(cause, TimeoutError) or "Timeout" in type(cause).__name__
-    )
-    if isinstance(exc, TimeoutError) or (isinstance(exc, httpx.TimeoutException) and real_timeout):
+    real_timeout = cause is None or isinstance(cause, timeouts) or "Timeout" in type(cause).__name__
+    if isinstance(exc, timeouts) or (isinstance(exc, httpx.TimeoutException) and real_timeout):
         return Outcome.retry(f"timed out after {timeout:g}s ({type(exc).__name__})")
     detail = _refused(exc) or str(exc) or str(cause or "") or type(cause or exc).__name__
     return Outcome.retry(f"connection error: {one_line(detail, 200)}")

@@ -6,6 +6,7 @@ command that only queues never sends.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import os
 import ssl
@@ -138,7 +139,7 @@ class DirectSender:
                         break
                     body += chunk
                 return RawAnswer(answer.status, answer.headers, answer.raw_headers, body)
-        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+        except (TimeoutError, asyncio.TimeoutError) as exc:  # two classes on Python 3.10
             raise httpx.TimeoutException(str(exc) or "timed out") from exc
         except aiohttp.ClientError as exc:
             raise httpx.TransportError(_connect_error(exc)) from exc

@@ -38,7 +38,7 @@ class PgWakeups:
             self._task = asyncio.create_task(self._listen(self._event), name="notify-listen")
         try:
             await asyncio.wait_for(self._event.wait(), timeout)
-        except TimeoutError:
+        except asyncio.TimeoutError:  # not the builtin one on Python 3.10
             return False
         self._event.clear()
         return True

@@ -14,6 +14,7 @@ trimmed, with every secret of the channel masked: servers do echo what they were
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -142,7 +143,7 @@ def failure(
         return Outcome.failed(_reason(masker, what), disables=True)
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         return _by_code(exc.code, f"SMTP {exc.code}: {_reply(exc.message)}", masker)
-    if isinstance(exc, aiosmtplib.SMTPTimeoutError | TimeoutError):
+    if isinstance(exc, aiosmtplib.SMTPTimeoutError | TimeoutError | asyncio.TimeoutError):
         detail = _reply(str(exc)) or "no answer"
         return Outcome.retry(
             _reason(masker, f"SMTP timeout after {timeout:g}s talking to {server}: {detail}")
