@@ -43,3 +43,15 @@ def test_a_wrong_console_url_is_one_line(notify_cli):
     assert result.stderr.strip() == (
         "notify: error: console url must be console://, console://stdout or console://stderr"
     )
+
+
+def test_a_console_setting_is_refused_like_any_unknown_setting(notify_cli, tmp_path):
+    """Every provider refuses a setting it does not know: a typo never passes silently."""
+    (tmp_path / "notify.toml").write_text(
+        '[channels.dev]\nprovider = "console"\nsettings = { stream = "stderr" }\n'
+    )
+    result = notify_cli("check")
+    assert result.returncode != 0
+    assert "console takes no settings (found 'stream')" in result.stderr + result.stdout
+    assert "channels.dev.settings.stream" in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr

@@ -19,6 +19,7 @@ from ._channel import Channel, Rate
 from ._errors import InvalidTarget
 from ._models import Message
 from ._provider import Outcome, Payload, ProviderSpec, SendContext, Target
+from ._settings import SettingsReader
 from ._text import state_word
 from .hookspecs import hookimpl
 
@@ -64,6 +65,7 @@ class ConsolePlugin:
 
     @hookimpl
     def validate_url(self, channel: Channel) -> Target | None:
+        SettingsReader(NAME, channel.settings, known=())  # a typo'd setting is refused here too
         url = channel.url or "console://"
         stream = url.removeprefix("console://").strip("/") or "stdout"
         if not url.startswith("console://") or stream not in STREAMS:

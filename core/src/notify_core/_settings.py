@@ -27,6 +27,10 @@ class SettingsReader:
         self.settings = settings
         self.known = tuple(known)
         unknown = sorted(str(k) for k in settings if k not in self.known)
+        if unknown and not self.known:
+            raise InvalidTarget(
+                f"{provider} takes no settings (found {unknown[0]!r})", key=f"settings.{unknown[0]}"
+            )
         if unknown:
             close = difflib.get_close_matches(unknown[0], self.known, n=1)
             hint = f": did you mean {close[0]!r}?" if close else ""
