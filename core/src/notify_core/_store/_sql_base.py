@@ -13,6 +13,7 @@ statements around them stay one text.
 
 from __future__ import annotations
 
+import abc
 import functools
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
@@ -57,7 +58,12 @@ POSTGRES = Dialect(
 )
 
 
-class SqlBase:
+class SqlBase(abc.ABC):
+    """The SQL every backend shares; each backend supplies the abstract methods below.
+
+    Abstract, so a backend missing one fails when it is made, not on its first call.
+    """
+
     location: str
     clock: Clock
     #: writes through this store that change switches or silences (see ``changes``)
@@ -70,16 +76,18 @@ class SqlBase:
         """``text`` (SQLite's spelling) as this backend's driver takes it."""
         return text
 
-    def _statement(self) -> AbstractContextManager[Any]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _statement(self) -> AbstractContextManager[Any]: ...
 
-    def _write(self) -> AbstractContextManager[Any]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _write(self) -> AbstractContextManager[Any]: ...
 
+    @abc.abstractmethod
     def _executemany(self, db: Any, text: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run ``text`` once per row of ``rows``, inside the transaction ``db`` holds."""
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def _serialize(self, db: Any, name: str) -> None:
         """Hold the lock called ``name`` until ``db``'s transaction ends.
 
@@ -87,15 +95,18 @@ class SqlBase:
         (a thread before its first message): two such transactions for one ``name``
         take turns instead of both deciding on what they read.
         """
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def _glob(self, column: str, pattern: str) -> tuple[str, str]:
         """A condition that ``column`` matches the GLOB ``pattern``, and its argument."""
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def _prune_rates(self, db: Any) -> None:
         """Forget idle rate-limit state (a past TAT is as good as no row)."""
-        raise NotImplementedError
+        ...
 
     def _wake_workers(self) -> None:
         """Say that work is due now, if this backend can tell idle workers (it may not)."""
+        return  # by default nobody is told: idle workers find the work when they next poll
