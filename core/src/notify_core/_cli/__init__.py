@@ -28,32 +28,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: list[str]) -> int:
-    """The command line through typer: every command and ``--help``."""
-    import typer
-
-    from ._commands import command_for  # the modules register their commands
-    from ._common import state
+    """Run the command line; every error becomes one line and an exit code."""
+    from ._shared import state
 
     state.debug = "--debug" in args
     if state.debug:  # accepted anywhere on the line, not only before the command
-        args = ["--debug", *(a for a in args if a != "--debug")]
-    command = command_for(args)
-    if not args:  # `notify` alone asks what there is: the help, on stdout, exit 0
-        with command.make_context("notify", ["--help"], resilient_parsing=True) as help_ctx:
-            sys.stdout.write(command.get_help(help_ctx) + "\n")
-        return 0
+        args = [a for a in args if a != "--debug"]
     try:
-        result = command.main(args=args, prog_name="notify", standalone_mode=False)
-    except typer.Exit as exc:
-        return exc.exit_code
-    except typer.Abort:
-        print("notify: interrupted", file=sys.stderr)
-        return 130
-    except typer.TyperException as exc:  # usage errors: bad option, missing value, …
-        ctx = getattr(exc, "ctx", None)
-        where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
-        print(f"notify: error: {exc.format_message()}{where}", file=sys.stderr)
-        return EXIT_USAGE
+        result = _plain_send(args)
+        if result is None:
+            result = _typer(["--debug", *args] if state.debug else args)
     except NotifyError as exc:
         if state.debug:
             traceback.print_exc()
@@ -71,6 +55,49 @@ def _run(args: list[str]) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
+    return result
+
+
+def _plain_send(args: list[str]) -> int | None:
+    """``notify send`` with a plain command line, run without importing typer.
+
+    None when the line is anything else: typer reads it (see ``_send_args``).
+    """
+    if not args or args[0] != "send":
+        return None
+    from ._send_args import parse_send
+
+    params = parse_send(args[1:])
+    if params is None:
+        return None
+    from ._send import run_send
+
+    return run_send(**params)
+
+
+def _typer(args: list[str]) -> int:
+    """The command line through typer: every command and ``--help``."""
+    import typer
+
+    from ._commands import command_for  # the modules register their commands
+
+    command = command_for(args)
+    if not args:  # `notify` alone asks what there is: the help, on stdout, exit 0
+        with command.make_context("notify", ["--help"], resilient_parsing=True) as help_ctx:
+            sys.stdout.write(command.get_help(help_ctx) + "\n")
+        return 0
+    try:
+        result = command.main(args=args, prog_name="notify", standalone_mode=False)
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        print("notify: interrupted", file=sys.stderr)
+        return 130
+    except typer.TyperException as exc:  # usage errors: bad option, missing value, …
+        ctx = getattr(exc, "ctx", None)
+        where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        print(f"notify: error: {exc.format_message()}{where}", file=sys.stderr)
+        return EXIT_USAGE
     return result if isinstance(result, int) else 0
 
 

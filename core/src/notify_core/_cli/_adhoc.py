@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .._provider import ProviderSpec
-from ._common import UsageError
+from ._shared import UsageError
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -13,7 +13,7 @@ from . import (  # noqa: F401
     _plugins,
     _retry,
     _scaffold,
-    _send,
+    _send_command,
     _serve,
     _silences,
     _stored,

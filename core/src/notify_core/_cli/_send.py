@@ -1,18 +1,17 @@
-"""``notify send``: one message, now, to configured channels or an ad hoc URL."""
+"""``notify send``: one message, now, to configured channels or an ad hoc URL.
+
+No typer here: typer parses the command line in ``_send_command`` (and ``--help``),
+``_send_args`` parses a plain one without it; both call :func:`run_send`.
+"""
 
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, cast
 
-import typer
-
-from ._common import (
-    ConfigOpt,
-    DbOpt,
-    JsonOpt,
+from ._shared import (
     UsageError,
-    app,
+    echo,
     load_notifier,
     paint,
     print_json,
@@ -21,9 +20,8 @@ from ._common import (
 )
 
 if TYPE_CHECKING:  # loaded by the commands that use them, not for `notify --help`
-    pass
+    from pathlib import Path
 
-if TYPE_CHECKING:  # loaded by the commands that use them, not for `notify --help`
     from .._channel import Channel
     from .._models import Action, IncidentState, Message
     from .._results import SendResult
@@ -47,90 +45,31 @@ def parse_action(value: str) -> Action:
     return Action(label, url)
 
 
-@app.command(no_args_is_help=False)
-def send(
-    title: Annotated[
-        str | None,
-        typer.Option("--title", "-t", help="The headline (required)."),
-    ] = None,
-    body: Annotated[str, typer.Option("--body", "-b", help="Text; '-' reads stdin.")] = "",
-    event: Annotated[str, typer.Option(help="Event name, used for routing.")] = "",
-    severity: Annotated[
-        str, typer.Option("--severity", "-s", help="info, warning, error or critical.")
-    ] = "info",
-    field: Annotated[
-        list[str] | None,
-        typer.Option("--field", "-f", help="KEY=VALUE shown with the message (repeatable)."),
-    ] = None,
-    action: Annotated[
-        list[str] | None, typer.Option("--action", "-a", help="LABEL=URL button (repeatable).")
-    ] = None,
-    state: Annotated[
-        str,
-        typer.Option(
-            help="Incident state: trigger, acknowledge or resolve (PagerDuty acts on it)."
-        ),
-    ] = "trigger",
-    dedup_key: Annotated[str | None, typer.Option(help="Identifies repeats of one alert.")] = None,
-    thread_id: Annotated[
-        str | None,
-        typer.Option(help="Messages with the same one form a thread (Slack with a bot token)."),
-    ] = None,
-    to: Annotated[
-        list[str] | None,
-        typer.Option("--to", help="Channel name (repeatable); default: route by --event."),
-    ] = None,
-    url: Annotated[
-        str | None, typer.Option(help="Send to this URL, no configuration needed.")
-    ] = None,
-    provider: Annotated[
-        str | None, typer.Option(help="Provider of --url (default: inferred).")
-    ] = None,
-    option: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--option",
-            "-o",
-            help="KEY=VALUE channel key of the --url provider (PagerDuty's routing_key); "
-            "repeatable.",
-        ),
-    ] = None,
-    setting: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--setting",
-            help="KEY=VALUE setting of the --url channel (a.b=… nests; true, false and "
-            "numbers are typed); repeatable.",
-        ),
-    ] = None,
-    tenant: Annotated[str | None, typer.Option(help="Tenant whose channels to use.")] = None,
-    config: ConfigOpt = None,
-    db: DbOpt = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the payloads, masked; send and store nothing.")
-    ] = False,
-    json_out: JsonOpt = False,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No status line while waiting on a terminal.")
-    ] = False,
-    wait: Annotated[
-        float | None,
-        typer.Option(
-            help="Seconds to wait for final outcomes (default: [notify].wait, 30); what "
-            "still waits for a retry stays queued for `notify worker`. 0 only queues.",
-            show_default=False,
-        ),
-    ] = None,
+def run_send(
+    *,
+    title: str | None = None,
+    body: str = "",
+    event: str = "",
+    severity: str = "info",
+    field: list[str] | None = None,
+    action: list[str] | None = None,
+    state: str = "trigger",
+    dedup_key: str | None = None,
+    thread_id: str | None = None,
+    to: list[str] | None = None,
+    url: str | None = None,
+    provider: str | None = None,
+    option: list[str] | None = None,
+    setting: list[str] | None = None,
+    tenant: str | None = None,
+    config: Path | None = None,
+    db: str | None = None,
+    dry_run: bool = False,
+    json_out: bool = False,
+    quiet: bool = False,
+    wait: float | None = None,
 ) -> int:
-    """Send one notification.
-
-    Example: notify send -t "Backup done" -b "42 GB in 3 min" --to ops
-
-    Example: notify send --url https://example.com/hook --provider webhook -t "Deployed"
-
-    Example: notify send --url https://events.pagerduty.com/v2/enqueue
-    --option routing_key=$PD_KEY -t "Disk full" -s error
-    """
+    """Send one notification: the options of ``notify send``, parsed."""
     import attrs
 
     from .._models import Field, Message, Severity
@@ -253,6 +192,4 @@ def _report(result: SendResult, as_json: bool, *, queued_ok: bool) -> None:
         )
         if d.status == "pending" and d.attempts:
             detail = f"will retry (queued for `notify worker`): {d.reason}"
-        typer.echo(
-            f"{paint(d.status, 9)} {name}  {d.provider}  {tries}  {detail}  [{d.id}]".rstrip()
-        )
+        echo(f"{paint(d.status, 9)} {name}  {d.provider}  {tries}  {detail}  [{d.id}]".rstrip())
