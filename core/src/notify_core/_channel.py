@@ -97,3 +97,8 @@ class Channel:
     def key(self) -> str:
         """Unique across tenants: ``name`` for root channels, ``tenant/name`` otherwise."""
         return f"{self.tenant}/{self.name}" if self.tenant else self.name
+
+
+def attempt_cap(timeout: float) -> float:
+    """The hard limit on one attempt: the client's timeout, plus room for a plugin's work."""
+    return timeout * 1.5 + 1

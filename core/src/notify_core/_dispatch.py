@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import attrs
 
+from ._channel import attempt_cap
 from ._clock import Clock
 from ._duration import format_duration
 from ._errors import NotifyError
@@ -55,11 +56,6 @@ Observer = Callable[[Progress], None]
 
 #: How often a delivery held behind another process's delivery of its thread asks again.
 THREAD_POLL = 0.25
-
-
-def attempt_cap(timeout: float) -> float:
-    """The hard limit on one attempt: the client's timeout, plus room for a plugin's work."""
-    return timeout * 1.5 + 1
 
 
 @attrs.frozen

@@ -56,3 +56,7 @@ class StoreUnavailable(StoreError):
     A worker rides it out (it logs one line, backs off and carries on); a command that
     needs the database now prints it and exits 2. The message never holds a password.
     """
+
+
+class LimiterUnavailable(NotifyError):
+    """The shared rate limiter's store (Redis) cannot be reached or refused the command."""

@@ -23,8 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from ._config import DEFAULT_EXECUTOR
-from ._errors import ConfigError
-from ._limits_redis import LimiterUnavailable
+from ._errors import ConfigError, LimiterUnavailable
 from ._outbox import Accepted
 from ._results import DeliveryResult
 

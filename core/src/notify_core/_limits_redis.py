@@ -48,7 +48,7 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 from ._channel import Rate
-from ._errors import NotifyError
+from ._errors import LimiterUnavailable
 from ._limits_gcra import US, interval_us
 from ._masking import Masker, masked_location, url_secrets
 
@@ -88,10 +88,6 @@ return {0, now}
 """
 
 DEFAULT_PREFIX = "notify:rate:"
-
-
-class LimiterUnavailable(NotifyError):
-    """The shared rate limiter's store (Redis) cannot be reached or refused the command."""
 
 
 def masked_url(url: str) -> str:

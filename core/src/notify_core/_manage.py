@@ -28,9 +28,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ._announce import CHANNEL_DISABLED
-from ._channel import Channel
+from ._channel import Channel, attempt_cap
 from ._config import read_channel, valid_name
-from ._dispatch import attempt_cap
 from ._errors import ConfigError, InvalidTarget, NotifyError
 from ._secrets import SECRET_KEY_ENV
 from ._store import AuditAction, ChannelAudit, Store, StoredChannel, new_id

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import socket
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
@@ -36,7 +35,6 @@ from ._errors import ConfigError, NotifyError
 from ._executor import Executor, ExecutorFactory, load_executor
 from ._health import Health
 from ._http import REROUTE_ENV, parse_reroute
-from ._manage import ChannelManager
 from ._models import Message, Severity
 from ._outbox import Outbox
 from ._pipeline import Pipeline, config_db, config_relative
@@ -52,6 +50,8 @@ from ._tenants import TenantFiles
 
 if TYPE_CHECKING:
     import httpx
+
+    from ._manage import ChannelManager
 
 
 class Notifier:
@@ -101,7 +101,7 @@ class Notifier:
         self.concurrency = concurrency or self.config.concurrency
         self._executor_choice = executor
         self._executor: Executor | None = None
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
         #: open the store only to read (the log commands): never create or change it
         self.read_only = read_only
         self.pipeline = Pipeline(
@@ -196,6 +196,8 @@ class Notifier:
     def stored_channels(self) -> ChannelManager:
         """Add, edit, remove and audit the channels kept in the store (see :mod:`._manage`)."""
         if self._manager is None:
+            from ._manage import ChannelManager  # not for a send: ~5 ms of imports
+
             self._manager = ChannelManager(self)
         return self._manager
 

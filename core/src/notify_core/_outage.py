@@ -13,8 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from ._clock import Clock
-from ._errors import StoreError
-from ._limits_redis import LimiterUnavailable
+from ._errors import LimiterUnavailable, StoreError
 from ._store import TRANSIENT_ERRORS
 
 log = logging.getLogger("notify")

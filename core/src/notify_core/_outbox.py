@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -26,7 +26,6 @@ from ._channel import Channel
 from ._clock import Clock
 from ._convert import message_from_json, message_to_json
 from ._errors import ConfigError, NotifyError
-from ._grouping import Hold, hold_for, take
 from ._job import Job, ThreadRef
 from ._masking import Masker, masked_url, url_secrets
 from ._models import Message
@@ -36,6 +35,9 @@ from ._results import DeliveryResult
 from ._routing import ADHOC_PREFIX, Router, for_tenant
 from ._store import DeliveryRow, DeliveryStatus, GroupRow, NewDelivery, Store, new_id
 from ._targets import PreparedChannel, Targets
+
+if TYPE_CHECKING:  # grouping loads when a channel groups: not for every send
+    from ._grouping import Hold
 
 
 @attrs.frozen
@@ -63,6 +65,8 @@ class Accepted:
         if not self.holds:
             store.add(self.rows, owner=owner, lease=lease)
             return
+        from ._grouping import take
+
         now = store.clock.time()
         with store.transaction():
             for hold in self.holds:
@@ -207,6 +211,8 @@ class Outbox:
                 skip = self.acceptance.verdict(channel, message, one.tenant).skip
                 hold = None
                 if not skip and (channel.group or channel.digest):
+                    from ._grouping import hold_for
+
                     hold = hold_for(
                         channel,
                         message,

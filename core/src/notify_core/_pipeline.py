@@ -18,10 +18,9 @@ import attrs
 from ._acceptance import Acceptance
 from ._announce import Announcer
 from ._blocking import Bridge
+from ._channel import attempt_cap
 from ._clock import Clock
 from ._config import Config
-from ._dispatch import Dispatcher, Observer, attempt_cap
-from ._grouping import Flusher
 from ._health import Health
 from ._limits import Limiter
 from ._limits_store import limiter_for
@@ -31,12 +30,13 @@ from ._results import DeliveryResult
 from ._routing import Router
 from ._store import Store, is_postgres, open_store
 from ._targets import Targets
-from ._worker import Worker, admit
 from ._writer import BatchWriter
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # loaded when first used: an enqueue-only send needs none of them
     import httpx
 
+    from ._dispatch import Dispatcher, Observer
+    from ._grouping import Flusher
     from ._http import Clients
 
 
@@ -194,6 +194,7 @@ class Pipeline:
 
         (A task queue's worker reserves its slots itself: see ``_queue_worker``.)
         """
+        from ._dispatch import Dispatcher
         from ._http import Clients
 
         concurrency = concurrency or self.concurrency
@@ -240,6 +241,8 @@ class Pipeline:
         self, ids: Sequence[str], deadline: float, *, explicit: bool = False
     ) -> list[DeliveryResult]:
         """Claim these stored deliveries and attempt them in this process until ``deadline``."""
+        from ._worker import admit
+
         dispatcher = self.runtime().dispatcher
         lease = self.lease + max(0.0, deadline - self.clock.time())
         rows = await dispatcher.writer.call(self.store.claim_ids, self.owner, ids, lease=lease)
@@ -257,6 +260,8 @@ class Pipeline:
 
     def flusher(self, writer: BatchWriter) -> Flusher:
         """Turns due groups and digests into summary deliveries (see :mod:`._grouping`)."""
+        from ._grouping import Flusher
+
         return Flusher(
             self.store, self.outbox, writer, owner=self.owner, lease=self.lease, clock=self.clock
         )
@@ -273,6 +278,8 @@ class Pipeline:
         on_flight: Callable[[int], None] | None,
     ) -> dict[str, int]:
         """``notify worker``'s loop, on clients of its own (see ``Notifier.run_worker``)."""
+        from ._worker import Worker
+
         concurrency = concurrency or self.concurrency
         clients, dispatcher = self.dispatcher(concurrency)
         worker = Worker(

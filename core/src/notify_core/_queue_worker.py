@@ -28,8 +28,8 @@ import attrs
 
 from ._channel import Rate
 from ._dispatch import Dispatcher
+from ._errors import LimiterUnavailable
 from ._limits import Limiter
-from ._limits_redis import LimiterUnavailable
 from ._results import DeliveryResult
 from ._store import FINAL, DeliveryRow
 from ._worker import admit

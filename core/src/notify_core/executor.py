@@ -18,8 +18,8 @@ read and show it the way the core does.
 from __future__ import annotations
 
 from ._duration import parse_duration
+from ._errors import LimiterUnavailable
 from ._executor import EXECUTORS_GROUP, Executor, ExecutorFactory, LocalExecutor, load_executor
-from ._limits_redis import LimiterUnavailable
 from ._limits_redis import masked_url as masked_service_url
 from ._masking import Masker, url_secrets
 from ._outbox import Accepted

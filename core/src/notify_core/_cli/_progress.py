@@ -8,7 +8,7 @@ never with ``--quiet``, and is erased before the results are printed.
 
 from __future__ import annotations
 
-import shutil
+import os
 import sys
 import threading
 import time
@@ -59,7 +59,7 @@ class StatusLine:
         while not self._stop.is_set():
             line = self.line()
             if line:
-                width = shutil.get_terminal_size((80, 24)).columns - 1
+                width = _columns() - 1
                 sys.stderr.write("\r\033[K" + line[:width])
                 sys.stderr.flush()
                 self._shown = True
@@ -77,3 +77,11 @@ class StatusLine:
                     wait = max(0.0, (p.next_attempt or wall) - wall)
                     parts.append(f"{p.channel}: retry in {wait:.0f}s ({p.reason[:60]})")
         return "waiting for " + " · ".join(parts) if parts else ""
+
+
+def _columns() -> int:
+    """The terminal's width (``shutil.get_terminal_size`` imports the archivers)."""
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns
+    except (OSError, ValueError):
+        return 80

@@ -7,7 +7,7 @@ never be spelt two ways.
 
 from __future__ import annotations
 
-import secrets
+import os
 from collections.abc import Sequence
 from typing import Any, Literal, TypeVar, get_args
 
@@ -27,7 +27,7 @@ EXCERPT_LIMIT = 2048
 
 def new_id(now: float) -> str:
     """Time-ordered and unguessable: 11 hex digits of milliseconds, then 10 random ones."""
-    return f"{int(now * 1000):011x}{secrets.token_hex(5)}"
+    return f"{int(now * 1000):011x}{os.urandom(5).hex()}"
 
 
 @attrs.frozen(kw_only=True)
