@@ -181,3 +181,16 @@ def test_a_send_typer_reads_imports_it_and_says_what_is_wrong(tmp_path):
     assert run_notify("send", "-t", "hi", "--wait", "soon", cwd=tmp_path).returncode == 2
     log = run_notify("log", "--json", cwd=tmp_path)  # the refused lines queued nothing
     assert len(json.loads(log.stdout)) == 1
+
+
+def test_status_words_are_coloured_as_typer_colours_them(monkeypatch):
+    """The plain path paints without typer: the same escape codes ``typer.style`` writes."""
+    import typer
+
+    from notify_core._cli import _shared
+
+    monkeypatch.setattr(_shared, "colored", lambda: True)
+    for status, colour in _shared.COLORS.items():
+        assert _shared.paint(status, 9) == typer.style(status.ljust(9), fg=colour)
+    monkeypatch.setattr(_shared, "colored", lambda: False)
+    assert _shared.paint("failed", 9) == "failed   "
