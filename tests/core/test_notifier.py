@@ -190,6 +190,64 @@ def test_wait_zero_only_queues_and_the_worker_delivers(store_db):
     assert sink.paths() == ["/ml"]
 
 
+def test_queueing_alone_starts_no_event_loop(store_db):
+    """``wait=0`` stores the rows on the calling thread: no loop, no HTTP clients."""
+    with notifier(store_db, CONFIG) as n:
+        queued = n.send(Message(title="later", event="training.x"), wait=0)
+        emitted = n.emit("training.done", {"title": "t"}, wait=0)
+        assert n.pipeline.bridge.thread is None
+        assert n.pipeline._runtime is None
+        rows = n.store.query()
+    assert [d.reason for d in (*queued.deliveries, *emitted.deliveries)] == ["queued"] * 2
+    assert sorted(r.status for r in rows) == ["pending", "pending"]
+
+
+def test_queueing_and_sending_threads_share_one_notifier(store_db):
+    """Once one thread's send started the loop, queueing goes through it: nothing lost."""
+    import threading
+
+    sink = Sink()
+    config = {
+        "channels": {
+            "a": {
+                "provider": "webhook",
+                "url": "http://sink/a",
+                "rate": {"per_second": 10000, "burst": 1000},
+            }
+        }
+    }
+    with notifier(store_db, config, sink) as n:
+
+        def queue() -> None:
+            for i in range(25):
+                n.send(Message(title=f"q{i}"), wait=0)
+
+        def deliver() -> None:
+            for i in range(10):
+                assert n.send(Message(title=f"d{i}")).ok
+
+        threads = [threading.Thread(target=f) for f in (queue, queue, queue, deliver, deliver)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        stored = n.store.counts()
+    assert stored == {"pending": 75, "delivered": 20}
+    assert len(sink.requests) == 20
+
+
+def test_queueing_inside_an_event_loop_is_refused_as_sending_is(tmp_path):
+    import asyncio
+
+    async def inside() -> None:
+        with notifier(tmp_path, CONFIG) as n:
+            with pytest.raises(RuntimeError, match="await asend"):
+                n.send(Message(title="x", event="training.x"), wait=0)
+            assert n.store.counts() == {}
+
+    asyncio.run(inside())
+
+
 def test_threads_can_share_one_notifier(store_db):
     import threading
 

@@ -173,6 +173,8 @@ def test_a_plain_send_does_not_import_typer_and_still_queues(tmp_path):
     code, modules = modules_after(tmp_path, "send", "-t", "hi", "--wait", "0")
     assert code == 0
     assert not {m for m in modules if m.split(".")[0] in TYPER_MODULES}
+    # queueing alone starts no event loop and makes no HTTP client (Notifier.send)
+    assert not {"asyncio", "httpx", "aiohttp", "ssl", "notify_core._dispatch"} & modules
     log = run_notify("log", "--json", cwd=tmp_path)
     assert [r["status"] for r in json.loads(log.stdout)] == ["pending"]
 

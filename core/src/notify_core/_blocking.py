@@ -7,47 +7,18 @@ threads sharing a notifier share that one loop.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
+import sys
 import threading
 import weakref
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from ._loop_thread import LoopThread
 
 T = TypeVar("T")
-
-
-class LoopThread:
-    """An event loop running forever in a daemon thread."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="notify", daemon=True)
-        self.thread.start()
-        #: async cleanups (the runtime's HTTP clients) run on this loop before it stops
-        self.closers: list[Callable[[], Coroutine[Any, Any, None]]] = []
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
-        try:
-            return future.result()
-        except BaseException:
-            # Ctrl-C while waiting: cancel, so in-flight deliveries hand their leases back
-            future.cancel()
-            concurrent.futures.wait([future], timeout=5)
-            raise
-
-    def shutdown(self) -> None:
-        """Close what runs on the loop, then the loop; safe to call twice (and at exit)."""
-        if self.loop.is_closed():
-            return
-        closers, self.closers = self.closers, []
-        for close in closers:
-            future = asyncio.run_coroutine_threadsafe(close(), self.loop)
-            concurrent.futures.wait([future], timeout=5)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=5)
-        self.loop.close()
 
 
 class Bridge:
@@ -60,17 +31,14 @@ class Bridge:
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         try:
-            asyncio.get_running_loop()
+            _refuse_in_loop()
         except RuntimeError:
-            pass
-        else:
             coro.close()
-            raise RuntimeError(
-                "Notifier.send/emit/retry cannot run inside an event loop; "
-                "await asend/aemit/aretry instead"
-            )
+            raise
         with self._lock:  # threads sharing a notifier share its one loop
             if self.thread is None:
+                from ._loop_thread import LoopThread
+
                 self.thread = LoopThread()
                 owner = self._owner()
                 if owner is not None:
@@ -79,6 +47,19 @@ class Bridge:
                     weakref.finalize(owner, self.thread.shutdown)
             thread = self.thread
         return thread.run(coro)
+
+    def inline(self, fn: Callable[[], T]) -> T | None:
+        """``fn()`` on the calling thread while the loop has not started, else None.
+
+        The lock is held throughout, so the loop cannot start (and write to the store
+        from its thread) while ``fn`` writes from this one. Refused inside an event
+        loop, as :meth:`run` refuses.
+        """
+        _refuse_in_loop()
+        with self._lock:
+            if self.thread is not None:
+                return None
+            return fn()
 
     def owns(self, loop: asyncio.AbstractEventLoop) -> bool:
         return self.thread is not None and self.thread.loop is loop
@@ -91,3 +72,17 @@ class Bridge:
         if self.thread is not None:
             self.thread.shutdown()
             self.thread = None
+
+
+def _refuse_in_loop() -> None:
+    """The blocking API blocks: inside a running event loop it would stall that loop."""
+    asyncio = sys.modules.get("asyncio")  # not imported: no loop can be running
+    if asyncio is None:
+        return
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    raise RuntimeError(
+        "Notifier.send/emit/retry cannot run inside an event loop; await asend/aemit/aretry instead"
+    )

@@ -18,7 +18,6 @@ workers attempt them one id at a time with :class:`~notify_core._queue_worker.Ta
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
@@ -148,6 +147,8 @@ class LocalExecutor:
             return [await self._one(dispatcher, jobs[0], deadline)]
         if not jobs:
             return []
+        import asyncio  # not at import: a send that only queues needs no event loop
+
         return list(await asyncio.gather(*(self._one(dispatcher, j, deadline) for j in jobs)))
 
     async def _one(self, dispatcher: Dispatcher, job: Job, deadline: float) -> DeliveryResult:

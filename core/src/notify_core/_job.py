@@ -6,7 +6,6 @@ them. Nothing here is ever written anywhere: the store holds the masked forms.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -76,5 +75,7 @@ def destination_key(channel: Channel, target: Target) -> str:
     """
     if target.destination:
         return f"{channel.provider} {target.destination}"
+    import hashlib  # per job, not per import: a send that only queues makes no job
+
     scope = hashlib.sha256("\0".join(target.secrets).encode()).hexdigest()[:16]
     return f"{channel.provider} {target.url} {scope}"

@@ -8,7 +8,6 @@ asked for. :class:`~notify_core.Notifier` is the façade callers see; executors
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
@@ -22,22 +21,23 @@ from ._channel import attempt_cap
 from ._clock import Clock
 from ._config import Config
 from ._health import Health
-from ._limits import Limiter
-from ._limits_store import limiter_for
 from ._outbox import Outbox
 from ._plugins import Providers
 from ._results import DeliveryResult
 from ._routing import Router
 from ._store import Store, is_postgres, open_store
 from ._targets import Targets
-from ._writer import BatchWriter
 
 if TYPE_CHECKING:  # loaded when first used: an enqueue-only send needs none of them
+    import asyncio
+
     import httpx
 
     from ._dispatch import Dispatcher, Observer
     from ._grouping import Flusher
     from ._http import Clients
+    from ._limits import Limiter
+    from ._writer import BatchWriter
 
 
 def config_relative(config: Config, path: str | None) -> str | None:
@@ -196,6 +196,8 @@ class Pipeline:
         """
         from ._dispatch import Dispatcher
         from ._http import Clients
+        from ._limits_store import limiter_for
+        from ._writer import BatchWriter
 
         concurrency = concurrency or self.concurrency
         clients = Clients(
@@ -228,6 +230,8 @@ class Pipeline:
         Reusing them keeps connections alive and makes the concurrency bound global to
         this notifier, however many ``asend`` calls run at once.
         """
+        import asyncio  # only ever called on a running loop: imported already, ~0.1 µs
+
         loop = asyncio.get_running_loop()
         runtime = self._runtime
         if runtime is None or runtime.loop is not loop:
@@ -278,6 +282,8 @@ class Pipeline:
         on_flight: Callable[[int], None] | None,
     ) -> dict[str, int]:
         """``notify worker``'s loop, on clients of its own (see ``Notifier.run_worker``)."""
+        import asyncio
+
         from ._worker import Worker
 
         concurrency = concurrency or self.concurrency
@@ -308,6 +314,8 @@ class Pipeline:
 
     async def aclose(self) -> None:
         """Close the running loop's clients first (they cannot be closed from another)."""
+        import asyncio
+
         runtime = self._runtime
         if runtime is not None and runtime.loop is asyncio.get_running_loop():
             self._runtime = None

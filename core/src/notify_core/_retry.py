@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import random
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
 
 from ._channel import RetryPolicy
+
+if TYPE_CHECKING:
+    import random
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -27,6 +29,8 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     else:
         return max(0.0, seconds) if seconds == seconds else None  # NaN guard
     try:
+        from email.utils import parsedate_to_datetime  # rare (HTTP-date), and ~3 ms
+
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
@@ -51,4 +55,6 @@ def next_delay(
     if retry_after is not None:
         return retry_after
     ceiling = min(policy.max_delay, policy.backoff * (2 ** max(0, attempts_made - 1)))
+    import random  # the first retry imports it: a send that only queues never does
+
     return (rng or random).uniform(0, ceiling)

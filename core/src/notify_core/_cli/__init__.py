@@ -8,7 +8,6 @@ they do and register themselves on :data:`app`.
 from __future__ import annotations
 
 import sys
-import traceback
 
 from .._errors import NotifyError
 
@@ -40,7 +39,7 @@ def _run(args: list[str]) -> int:
             result = _typer(["--debug", *args] if state.debug else args)
     except NotifyError as exc:
         if state.debug:
-            traceback.print_exc()
+            _print_traceback()
         print(f"notify: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -48,7 +47,7 @@ def _run(args: list[str]) -> int:
         return 130
     except Exception as exc:
         if state.debug:
-            traceback.print_exc()
+            _print_traceback()
         print(
             f"notify: internal error: {type(exc).__name__}: {exc} "
             "(rerun with --debug for the traceback)",
@@ -99,6 +98,12 @@ def _typer(args: list[str]) -> int:
         print(f"notify: error: {exc.format_message()}{where}", file=sys.stderr)
         return EXIT_USAGE
     return result if isinstance(result, int) else 0
+
+
+def _print_traceback() -> None:
+    import traceback  # for --debug only
+
+    traceback.print_exc()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,7 +8,6 @@ survive any body: HTML error pages from proxies, binary, nothing at all.
 
 from __future__ import annotations
 
-import html
 import json
 import math
 import os
@@ -72,6 +71,8 @@ def summary(body: str, limit: int = 200) -> str:
     if head.startswith(("<!doctype html", "<html", "<head", "<body")):
         title = _TITLE.search(body)
         text = title.group(1) if title else _TAG.sub(" ", _SCRIPT.sub(" ", body))
+        import html  # an HTML error page is rare; a send that queues never reads one
+
         return one_line(html.unescape(text), limit)
     return one_line(body, limit)
 
