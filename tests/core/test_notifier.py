@@ -190,6 +190,29 @@ def test_wait_zero_only_queues_and_the_worker_delivers(store_db):
     assert sink.paths() == ["/ml"]
 
 
+#: one webhook channel paced far above what a test sends
+FAST_ONE = {
+    "channels": {
+        "a": {
+            "provider": "webhook",
+            "url": "http://sink/a",
+            "rate": {"per_second": 10000, "burst": 1000},
+        }
+    }
+}
+
+
+def run_together(*work) -> None:
+    """Each function on a thread of its own, all started before any is joined."""
+    import threading
+
+    threads = [threading.Thread(target=w) for w in work]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def test_queueing_alone_starts_no_event_loop(store_db):
     """``wait=0`` stores the rows on the calling thread: no loop, no HTTP clients."""
     with notifier(store_db, CONFIG) as n:
@@ -204,19 +227,9 @@ def test_queueing_alone_starts_no_event_loop(store_db):
 
 def test_queueing_and_sending_threads_share_one_notifier(store_db):
     """Once one thread's send started the loop, queueing goes through it: nothing lost."""
-    import threading
 
     sink = Sink()
-    config = {
-        "channels": {
-            "a": {
-                "provider": "webhook",
-                "url": "http://sink/a",
-                "rate": {"per_second": 10000, "burst": 1000},
-            }
-        }
-    }
-    with notifier(store_db, config, sink) as n:
+    with notifier(store_db, FAST_ONE, sink) as n:
 
         def queue() -> None:
             for i in range(25):
@@ -226,11 +239,7 @@ def test_queueing_and_sending_threads_share_one_notifier(store_db):
             for i in range(10):
                 assert n.send(Message(title=f"d{i}")).ok
 
-        threads = [threading.Thread(target=f) for f in (queue, queue, queue, deliver, deliver)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        run_together(queue, queue, queue, deliver, deliver)
         stored = n.store.counts()
     assert stored == {"pending": 75, "delivered": 20}
     assert len(sink.requests) == 20
@@ -249,30 +258,16 @@ def test_queueing_inside_an_event_loop_is_refused_as_sending_is(tmp_path):
 
 
 def test_threads_can_share_one_notifier(store_db):
-    import threading
 
     sink = Sink()
-    config = {
-        "channels": {
-            "a": {
-                "provider": "webhook",
-                "url": "http://sink/a",
-                "rate": {"per_second": 10000, "burst": 1000},
-            }
-        }
-    }
     results: list[bool] = []
-    with notifier(store_db, config, sink) as n:
+    with notifier(store_db, FAST_ONE, sink) as n:
 
         def work() -> None:
             for i in range(10):
                 results.append(n.send(Message(title=f"t{i}")).ok)
 
-        threads = [threading.Thread(target=work) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        run_together(work, work, work, work)
         stored = n.store.counts()
     assert results == [True] * 40
     assert stored == {"delivered": 40}
