@@ -1,6 +1,6 @@
 """Where a delivery's time goes: cProfile of the pipeline benchmark, top entries.
 
-    python benchmarks/profile_pipeline.py [MESSAGES]
+    python benchmarks/profile_pipeline.py [MESSAGES [SORT]]
 
 Not run by ``nox -s bench`` (its name does not start with ``bench_``): a profile is for
 reading when a figure moves, not for every run.
@@ -26,7 +26,8 @@ def main() -> None:
         profile = cProfile.Profile()
         rate = profile.runcall(pipeline, url, messages, 1)
     print(f"{rate:,.0f} deliveries/s under the profiler (slower than without it)")
-    pstats.Stats(profile).sort_stats(sys.argv[2] if len(sys.argv) > 2 else "cumulative").print_stats(40)
+    order = sys.argv[2] if len(sys.argv) > 2 else "cumulative"  # or tottime: own time
+    pstats.Stats(profile).sort_stats(order).print_stats(40)
 
 
 if __name__ == "__main__":
