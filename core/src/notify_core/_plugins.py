@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, cast
@@ -231,6 +230,8 @@ class Providers:
             )
         names = list(self.installed)
         have = ", ".join(names) or "none"
+        import difflib  # an unknown provider's name is rare: its hint loads this
+
         close = difflib.get_close_matches(name, names, n=1)
         if close:
             return f"unknown provider {name!r}: did you mean {close[0]!r}? (installed: {have})"

@@ -10,8 +10,6 @@ templates are in :mod:`._envelope`.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import time
 from collections.abc import Awaitable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -94,6 +92,9 @@ def build_payload(
 
 def sign(key: bytes, msg_id: str, timestamp: int, body: bytes) -> str:
     """``v1,`` + base64(HMAC-SHA256(key, "{id}.{timestamp}.{body}")) (Standard Webhooks)."""
+    import hashlib  # a signing channel's first send: not for every process that loads it
+    import hmac
+
     signed = f"{msg_id}.{timestamp}.".encode() + body
     digest = hmac.new(key, signed, hashlib.sha256).digest()
     return "v1," + base64.b64encode(digest).decode()
