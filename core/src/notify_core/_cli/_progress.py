@@ -8,7 +8,6 @@ never with ``--quiet``, and is erased before the results are printed.
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import time
@@ -56,10 +55,12 @@ class StatusLine:
     def _run(self) -> None:
         if self._stop.wait(QUIET_FOR):
             return
+        import shutil  # here, not at import: it loads the archivers, and a send may show no line
+
         while not self._stop.is_set():
             line = self.line()
             if line:
-                width = _columns() - 1
+                width = shutil.get_terminal_size((80, 24)).columns - 1
                 sys.stderr.write("\r\033[K" + line[:width])
                 sys.stderr.flush()
                 self._shown = True
@@ -77,11 +78,3 @@ class StatusLine:
                     wait = max(0.0, (p.next_attempt or wall) - wall)
                     parts.append(f"{p.channel}: retry in {wait:.0f}s ({p.reason[:60]})")
         return "waiting for " + " · ".join(parts) if parts else ""
-
-
-def _columns() -> int:
-    """The terminal's width (``shutil.get_terminal_size`` imports the archivers)."""
-    try:
-        return os.get_terminal_size(sys.stderr.fileno()).columns
-    except (OSError, ValueError):
-        return 80
