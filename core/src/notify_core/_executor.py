@@ -118,13 +118,26 @@ class LocalExecutor:
     def __init__(self, notifier: Notifier) -> None:
         self.notifier = notifier
 
+    def write(self, accepted: Accepted, wait: float) -> None:
+        """The rows (a store call), leased to this process for the lease plus ``wait``."""
+        notifier = self.notifier
+        accepted.write(notifier.store, owner=notifier.owner, lease=notifier.lease + wait)
+
+    def queue(self, accepted: Accepted) -> list[DeliveryResult]:
+        """:meth:`submit` with ``wait=0``, blocking: the write alone, nothing attempted.
+
+        One transaction, as the batch writer runs a lone call; no event loop is needed,
+        so the blocking API calls this on its own thread (``Notifier.send``).
+        """
+        with self.notifier.store.transaction(isolated=False):
+            self.write(accepted, 0.0)
+        return []
+
     async def submit(self, accepted: Accepted, *, wait: float) -> list[DeliveryResult]:
         notifier = self.notifier
         dispatcher = notifier.pipeline.runtime().dispatcher
         # concurrent sends share one commit; each still waits for its own before sending
-        await dispatcher.writer.call(
-            accepted.write, notifier.store, owner=notifier.owner, lease=notifier.lease + wait
-        )
+        await dispatcher.writer.call(self.write, accepted, wait)
         results = await self._run(dispatcher, accepted.jobs, wait)
         announcer = notifier.pipeline.announcer
         if announcer is not None and announcer.pending and wait > 0:

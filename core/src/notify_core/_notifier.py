@@ -34,7 +34,7 @@ from ._executor import Executor, ExecutorFactory, LocalExecutor, load_executor
 from ._health import Health
 from ._http import REROUTE_ENV, parse_reroute
 from ._models import Message, Severity
-from ._outbox import Outbox
+from ._outbox import Accepted, Outbox
 from ._pipeline import Pipeline, config_db, config_relative
 from ._plugins import Providers
 from ._results import DeliveryResult, PlannedDelivery, Progress, SendResult
@@ -298,14 +298,20 @@ class Notifier:
         stored and handed over: the results say ``pending`` (``queued``).
         """
         wait = self.wait if wait is None else wait
-        channels = self.route(message, to, tenant)
         executor = self.executor
-        send_now = wait > 0 and executor.attempts_here
-        accepted = self.outbox.accept(message, channels, tenant=tenant, send_now=send_now)
-        submitted = await executor.submit(accepted, wait=wait)
-        # read after the write: a grouped delivery learns its reason from its group there
-        results = [*accepted.results, *submitted]
-        return SendResult(message_id=accepted.message_id, deliveries=accepted.ordered(results))
+        accepted = self._accept(message, to, tenant, send_now=wait > 0 and executor.attempts_here)
+        return _result(accepted, await executor.submit(accepted, wait=wait))
+
+    def _accept(
+        self,
+        message: Message,
+        to: Sequence[str | Channel] | None,
+        tenant: str | None,
+        *,
+        send_now: bool,
+    ) -> Accepted:
+        channels = self.route(message, to, tenant)
+        return self.outbox.accept(message, channels, tenant=tenant, send_now=send_now)
 
     async def asend_many(
         self,
@@ -382,23 +388,17 @@ class Notifier:
         command that queues a notification and exits does not pay for one).
         """
         wait = self.wait if wait is None else wait
-        if wait == 0 and isinstance(self.executor, LocalExecutor):
-            queued = self.pipeline.bridge.inline(lambda: self._queue(message, to, tenant))
+        executor = self.executor
+        if wait == 0 and isinstance(executor, LocalExecutor):
+
+            def queue() -> SendResult:
+                accepted = self._accept(message, to, tenant, send_now=False)
+                return _result(accepted, executor.queue(accepted))
+
+            queued = self.pipeline.bridge.inline(queue)
             if queued is not None:
                 return queued
         return self.pipeline.bridge.run(self.asend(message, to, tenant=tenant, wait=wait))
-
-    def _queue(
-        self, message: Message, to: Sequence[str | Channel] | None, tenant: str | None
-    ) -> SendResult:
-        """:meth:`asend` with ``wait=0`` and the local executor, as one blocking write."""
-        channels = self.route(message, to, tenant)
-        accepted = self.outbox.accept(message, channels, tenant=tenant, send_now=False)
-        store = self.store
-        with store.transaction(isolated=False):  # as the batch writer runs a lone call
-            accepted.write(store, owner=self.owner, lease=self.lease)
-        results = list(accepted.results)
-        return SendResult(message_id=accepted.message_id, deliveries=accepted.ordered(results))
 
     async def aemit(
         self,
@@ -461,8 +461,10 @@ class Notifier:
         On stop, in-flight attempts get ``grace`` seconds to finish; the rest are
         cancelled and their leases given back, so nothing is lost or left ``sending``.
         """
+        import asyncio  # here: a notifier that only queues never imports it
+
         return await self.pipeline.run_worker(
-            stop or _event(),
+            stop or asyncio.Event(),
             once=once,
             concurrency=concurrency,
             grace=grace,
@@ -472,10 +474,10 @@ class Notifier:
         )
 
 
-def _event() -> asyncio.Event:
-    import asyncio  # a notifier that only queues never imports asyncio
-
-    return asyncio.Event()
+def _result(accepted: Accepted, attempted: Sequence[DeliveryResult]) -> SendResult:
+    """A send's result, read after the write: grouped deliveries learn their reason there."""
+    deliveries = accepted.ordered([*accepted.results, *attempted])
+    return SendResult(message_id=accepted.message_id, deliveries=deliveries)
 
 
 def _hostname() -> str:
