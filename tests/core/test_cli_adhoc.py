@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from notify_core._cli._adhoc import adhoc_options, adhoc_settings, scalar
-from notify_core._cli._common import UsageError
+from notify_core._cli._shared import UsageError
 from notify_core.plugin import ProviderSpec
 
 SPEC = ProviderSpec(name="bot", channel_keys=("chat_id", "token"), secret_keys=("token",))

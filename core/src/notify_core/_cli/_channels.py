@@ -8,20 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from .._errors import ConfigError, NotifyError, StoreError
-from ._common import (
-    ActorOpt,
-    ConfigOpt,
-    DbOpt,
-    JsonOpt,
-    TenantOpt,
-    WaitOpt,
-    app,
-    load_notifier,
-    print_json,
-    table,
-    wait_seconds,
-    when,
-)
+from ._common import ActorOpt, ConfigOpt, DbOpt, JsonOpt, TenantOpt, WaitOpt, app, table
+from ._shared import load_notifier, print_json, wait_seconds, when
 
 if TYPE_CHECKING:  # loaded by the commands that use them, not for `notify --help`
     from .._channel import Channel

@@ -1,6 +1,7 @@
 """What every command shares: the app, global flags and options, tables.
 
-The parts a command needs without typer are in ``_shared`` and re-exported here.
+What a command needs without typer (errors, loading a notifier, output) is in
+``_shared``: ``notify send`` runs without typer on a plain command line.
 """
 
 from __future__ import annotations
@@ -12,48 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ._shared import (
-    COLORS,
-    MAX_WAIT,
-    WHOLE,
-    UsageError,
-    colored,
-    echo,
-    find_delivery,
-    load_notifier,
-    paint,
-    print_json,
-    since_time,
-    state,
-    wait_seconds,
-    when,
-)
-
-__all__ = [
-    "COLORS",
-    "MAX_WAIT",
-    "WHOLE",
-    "ActorOpt",
-    "ConfigOpt",
-    "DbOpt",
-    "GraceOpt",
-    "JsonOpt",
-    "TenantOpt",
-    "UsageError",
-    "WaitOpt",
-    "app",
-    "colored",
-    "echo",
-    "find_delivery",
-    "load_notifier",
-    "paint",
-    "print_json",
-    "since_time",
-    "state",
-    "table",
-    "wait_seconds",
-    "when",
-]
+from ._shared import COLORS, WHOLE, state
 
 app = typer.Typer(
     name="notify",

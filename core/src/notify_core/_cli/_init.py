@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ._common import UsageError, app
+from ._common import app
+from ._shared import UsageError
 
 if TYPE_CHECKING:  # loaded by the commands that use them, not for `notify --help`
     from .._plugins import Providers

@@ -10,20 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from .._duration import parse_duration
-from ._common import (
-    ConfigOpt,
-    DbOpt,
-    JsonOpt,
-    TenantOpt,
-    UsageError,
-    app,
-    find_delivery,
-    load_notifier,
-    print_json,
-    since_time,
-    table,
-    when,
-)
+from ._common import ConfigOpt, DbOpt, JsonOpt, TenantOpt, app, table
+from ._shared import UsageError, find_delivery, load_notifier, print_json, since_time, when
 
 if TYPE_CHECKING:  # loaded by the commands that use them, not for `notify --help`
     from .._store import DeliveryRow

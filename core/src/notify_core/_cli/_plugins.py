@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from ._common import JsonOpt, app, print_json
+from ._common import JsonOpt, app
+from ._shared import print_json
 
 if TYPE_CHECKING:  # loaded by the commands that use them, not for `notify --help`
     pass

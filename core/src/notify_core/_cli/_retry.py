@@ -6,13 +6,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ._common import (
-    ConfigOpt,
-    DbOpt,
-    JsonOpt,
+from ._common import ConfigOpt, DbOpt, JsonOpt, WaitOpt, app
+from ._shared import (
     UsageError,
-    WaitOpt,
-    app,
     find_delivery,
     load_notifier,
     paint,

@@ -11,7 +11,8 @@ from typing import Annotated
 
 import typer
 
-from ._common import ConfigOpt, DbOpt, GraceOpt, app, load_notifier
+from ._common import ConfigOpt, DbOpt, GraceOpt, app
+from ._shared import load_notifier
 
 MISSING = "notify serve needs the notify-serve package: pip install notify-serve"
 

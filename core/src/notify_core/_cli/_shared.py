@@ -2,7 +2,7 @@
 
 ``notify send`` runs without typer when its command line is plain (``_send_args``):
 typer and what it imports are most of a one-message send's start-up. So what that
-path needs lives here, and ``_common`` (the app, its options) re-exports it.
+path needs lives here; ``_common`` holds the typer app and its options.
 """
 
 from __future__ import annotations

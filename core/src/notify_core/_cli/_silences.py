@@ -8,18 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from .._duration import parse_duration
-from ._common import (
-    ConfigOpt,
-    DbOpt,
-    JsonOpt,
-    TenantOpt,
-    UsageError,
-    app,
-    load_notifier,
-    print_json,
-    table,
-    when,
-)
+from ._common import ConfigOpt, DbOpt, JsonOpt, TenantOpt, app, table
+from ._shared import UsageError, load_notifier, print_json, when
 
 if TYPE_CHECKING:  # loaded by the commands that use them, not for `notify --help`
     from .._store import Silence

@@ -17,19 +17,8 @@ import typer
 
 from .._secrets import SECRET_KEY_ENV, generate_key
 from ._channels import channels_app, send_test
-from ._common import (
-    ActorOpt,
-    ConfigOpt,
-    DbOpt,
-    JsonOpt,
-    TenantOpt,
-    UsageError,
-    WaitOpt,
-    load_notifier,
-    print_json,
-    table,
-    when,
-)
+from ._common import ActorOpt, ConfigOpt, DbOpt, JsonOpt, TenantOpt, WaitOpt, table
+from ._shared import UsageError, load_notifier, print_json, when
 
 if TYPE_CHECKING:  # loaded by the commands that use them, not for `notify --help`
     from .._notifier import Notifier

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ._common import ConfigOpt, DbOpt, GraceOpt, app, load_notifier
+from ._common import ConfigOpt, DbOpt, GraceOpt, app
+from ._shared import load_notifier
 
 if TYPE_CHECKING:  # loaded by the commands that use them, not for `notify --help`
     pass
