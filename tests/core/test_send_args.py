@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import os
-import subprocess
-import sys
-import textwrap
 import typing
 from pathlib import Path
 
@@ -149,29 +145,9 @@ url = "http://127.0.0.1:9/hook"
 """
 
 
-def modules_after(tmp_path: Path, *argv: str) -> tuple[int, set[str]]:
-    code = textwrap.dedent(
-        f"""
-        import contextlib, io, json, sys
-        from notify_core._cli import main
-        with contextlib.redirect_stdout(io.StringIO()):
-            code = main({list(argv)!r})
-        print(json.dumps([code, sorted(sys.modules)]))
-        """
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFY_")}
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env
-    )
-    assert proc.returncode == 0, proc.stderr
-    code_, modules = json.loads(proc.stdout.splitlines()[-1])
-    return code_, set(modules)
-
-
-def test_a_plain_send_does_not_import_typer_and_still_queues(tmp_path):
+def test_a_plain_send_does_not_import_typer_and_still_queues(tmp_path, loaded_modules):
     (tmp_path / "notify.toml").write_text(CONFIG)
-    code, modules = modules_after(tmp_path, "send", "-t", "hi", "--wait", "0")
-    assert code == 0
+    modules = loaded_modules("send", "-t", "hi", "--wait", "0")
     assert not {m for m in modules if m.split(".")[0] in TYPER_MODULES}
     # queueing alone starts no event loop and makes no HTTP client (Notifier.send)
     assert not {"asyncio", "httpx", "aiohttp", "ssl", "notify_core._dispatch"} & modules
@@ -179,10 +155,10 @@ def test_a_plain_send_does_not_import_typer_and_still_queues(tmp_path):
     assert [r["status"] for r in json.loads(log.stdout)] == ["pending"]
 
 
-def test_a_send_typer_reads_imports_it_and_says_what_is_wrong(tmp_path):
+def test_a_send_typer_reads_imports_it_and_says_what_is_wrong(tmp_path, loaded_modules):
     (tmp_path / "notify.toml").write_text(CONFIG)
-    code, modules = modules_after(tmp_path, "send", "-t", "hi", "--wait", "0", "--debug")
-    assert code == 0  # --debug anywhere is the root's flag: still the plain reader
+    # --debug anywhere is the root's flag: still the plain reader
+    modules = loaded_modules("send", "-t", "hi", "--wait", "0", "--debug")
     assert "typer" not in modules
     bad = run_notify("send", "-t", "hi", "--wiat", "0", cwd=tmp_path)
     assert bad.returncode == 2

@@ -153,35 +153,17 @@ def test_the_cli_sees_a_plugin_installed_then_removed(tmp_path):
     assert "gamma" not in run_notify("--version", cwd=tmp_path, env=env).stdout
 
 
-def loaded_modules(tmp_path: Path, *argv: str) -> set[str]:
-    """``sys.modules`` after ``notify ARGV`` ran, in a fresh interpreter."""
-    code = textwrap.dedent(
-        f"""
-        import contextlib, io, json, sys
-        from notify_core._cli import main
-        with contextlib.redirect_stdout(io.StringIO()):
-            code = main({list(argv)!r})
-        assert code == 0, code
-        print(json.dumps(sorted(sys.modules)))
-        """
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True
-    )
-    return set(json.loads(proc.stdout))
-
-
 @pytest.mark.parametrize("argv", [["--help"], ["send", "--help"], ["--version"]])
-def test_quick_commands_do_not_load_the_pipeline(tmp_path, argv):
-    loaded_modules(tmp_path, "--version")  # the first run of an environment fills the cache
-    modules = loaded_modules(tmp_path, *argv)
+def test_quick_commands_do_not_load_the_pipeline(loaded_modules, argv):
+    loaded_modules("--version")  # the first run of an environment fills the cache
+    modules = loaded_modules(*argv)
     assert sorted(modules & set(HEAVY)) == []
     if argv == ["--version"]:  # (typer 0.29's pydantic reads metadata of its own for help)
         assert "importlib.metadata" not in modules  # the entry points came from the cache
 
 
-def test_version_does_not_even_load_typer(tmp_path):
-    modules = loaded_modules(tmp_path, "--version")
+def test_version_does_not_even_load_typer(loaded_modules):
+    modules = loaded_modules("--version")
     assert not {m for m in modules if m.split(".")[0] in ("typer", "click", "rich")}
 
 
